@@ -1,0 +1,100 @@
+#include "hub/loop.hpp"
+
+#include <poll.h>
+
+namespace tf::hub {
+
+Loop::Loop(unsigned entries) : ring_(entries) { arm_watch(wakeups_.eventfd(), kTagWakeup); }
+
+Loop::~Loop() = default;
+
+void Loop::arm_watch(int fd, uint64_t tag) {
+  io_uring_sqe* sqe = ring_.get_sqe();
+  io_uring_prep_poll_multishot(sqe, fd, POLLIN);
+  io_uring_sqe_set_data64(sqe, tag);
+}
+
+void Loop::watch_signal_fd(int fd) {
+  if (signal_fd_ == fd) return;
+  if (signal_fd_ >= 0) {
+    io_uring_sqe* sqe = ring_.get_sqe();
+    io_uring_prep_poll_remove(sqe, kTagSignal);
+    io_uring_sqe_set_data64(sqe, kTagCancel);
+    sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+  }
+  signal_fd_ = fd;
+  if (fd >= 0) arm_watch(fd, kTagSignal);
+}
+
+uint64_t Loop::start_poll(int fd, uint32_t poll_mask, uint64_t owner) {
+  return start(owner, [&](io_uring_sqe* sqe, Operation&) { io_uring_prep_poll_add(sqe, fd, poll_mask); });
+}
+
+void Loop::abandon(uint64_t op_name) {
+  OpTable::Slot* slot = ops_.find(op_name);
+  if (!slot || slot->value.state != OpState::kInFlight) return;
+  slot->value.state = OpState::kAbandoned;
+  slot->value.owner = 0;
+  io_uring_sqe* sqe = ring_.get_sqe();
+  io_uring_prep_cancel64(sqe, op_name, 0);
+  io_uring_sqe_set_data64(sqe, kTagCancel);
+  // The cancel's own success CQE carries nothing we need.
+  sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+}
+
+void Loop::dispatch(const Completion& c, Events& events) {
+  switch (c.user_data) {
+    case kTagWakeup:
+      if (!(c.flags & IORING_CQE_F_MORE)) arm_watch(wakeups_.eventfd(), kTagWakeup);
+      for (const WakeupItem& item : wakeups_.take_all()) events.on_wakeup(item);
+      return;
+    case kTagSignal:
+      if (c.res == -ECANCELED) return;  // replaced by watch_signal_fd()
+      if (!(c.flags & IORING_CQE_F_MORE) && signal_fd_ >= 0) arm_watch(signal_fd_, kTagSignal);
+      events.on_signal_fd();
+      return;
+    case kTagCancel:
+      return;
+    default:
+      break;
+  }
+  OpTable::Slot* slot = ops_.find(c.user_data);
+  if (!slot) return;  // a stale generation: its waiter is long gone
+  Operation& op = slot->value;
+  bool final_cqe = !(op.multishot && (c.flags & IORING_CQE_F_MORE));
+  if (final_cqe && op.cqes_expected > 0) --op.cqes_expected;
+  if (op.state == OpState::kInFlight && op.owner != 0) events.on_op_done(op.owner, c.res, c.flags);
+  if (op.cqes_expected == 0) ops_.release(*slot);
+}
+
+void Loop::run_once(bool may_block, Events& events) {
+  // Phase 1: how long may we sleep?
+  std::chrono::nanoseconds timeout{0};
+  if (may_block) {
+    if (auto deadline = timers_.next_deadline()) {
+      timeout = std::max(std::chrono::nanoseconds{0},
+                         std::chrono::duration_cast<std::chrono::nanoseconds>(*deadline - Clock::now()));
+    } else {
+      timeout = std::chrono::nanoseconds{-1};
+    }
+  }
+  // Phase 2: submit and wait.
+  WaitResult waited;
+  if (timeout.count() != 0) {
+    struct BlockingScope {
+      Events& e;
+      explicit BlockingScope(Events& ev) : e(ev) { e.before_blocking(); }
+      ~BlockingScope() { e.after_blocking(); }
+    } scope(events);
+    waited = ring_.submit_and_wait(timeout);
+  } else {
+    waited = ring_.submit_and_wait(timeout);
+  }
+  if (waited == WaitResult::kInterrupted) events.on_interrupted();
+  // Phase 3: completions.
+  ring_.drain([&](const Completion& c) { dispatch(c, events); });
+  // Phase 4: timers.
+  if (timers_.size()) timers_.pop_expired(Clock::now(), [&](uint64_t token) { events.on_timer(token); });
+}
+
+}  // namespace tf::hub

@@ -1,0 +1,72 @@
+// Operation slots: the heap home of every in-flight SQE.
+//
+// Lifetime rules (the whole reason this file exists):
+//  * An operation's name is its slot name (SlotPool), used as user_data:
+//    never 0, and a recycled slot gets a new name.
+//  * Everything the kernel may read or write for the operation (sockaddr,
+//    timespec, iovec, a pinned buffer) lives in the slot, never on a
+//    greenlet's stack: greenlet copies stacks away on every switch.
+//  * A slot is reusable only after its last expected CQE has arrived. A
+//    waiter that gives up marks it abandoned; the slot stays put until the
+//    kernel is done with it.
+//  * A CQE whose user_data names an older generation is dropped.
+#pragma once
+
+#include <linux/time_types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstdint>
+
+#include "hub/slot_pool.hpp"
+
+namespace tf::hub {
+
+enum class OpState : uint8_t { kInFlight, kAbandoned };
+
+// Memory owned by a caller of the hub (e.g. a held Py_buffer) that must stay
+// alive until the operation's last CQE. `release` runs from the loop.
+struct HeldMemory {
+  void* object = nullptr;
+  void (*release)(void*) = nullptr;
+};
+
+struct Operation {
+  OpState state = OpState::kInFlight;
+  uint8_t cqes_expected = 1;  // CQEs still to come before the slot is reusable
+  bool multishot = false;
+  uint64_t owner = 0;  // the upper layer's token for the waiter; 0 = nobody waits
+  HeldMemory held;
+  union {
+    __kernel_timespec timeout;
+    sockaddr_storage address;
+  } kernel{};
+  socklen_t address_len = 0;
+  iovec iov[2]{};
+};
+
+class OpTable {
+ public:
+  using Slot = SlotPool<Operation>::Slot;
+
+  // A fresh operation in flight, expecting one CQE.
+  Slot& acquire(uint64_t owner) {
+    Slot& s = pool_.acquire();
+    s.value.owner = owner;
+    return s;
+  }
+  // The live operation named by user_data, or nullptr when stale or foreign.
+  Slot* find(uint64_t user_data) { return pool_.find(user_data); }
+  // Frees the slot; held memory is released here, i.e. from the loop.
+  void release(Slot& s) {
+    HeldMemory held = s.value.held;
+    pool_.release(s);
+    if (held.release) held.release(held.object);
+  }
+  size_t in_use() const { return pool_.live(); }
+
+ private:
+  SlotPool<Operation> pool_;
+};
+
+}  // namespace tf::hub

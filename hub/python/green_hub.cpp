@@ -1,0 +1,491 @@
+#include "hub/python/green_hub.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <exception>
+#include <atomic>
+#include <mutex>
+#include <vector>
+
+#include "hub/python/greenlet_api.hpp"
+
+namespace tf::core {
+
+PyObject* DeadlockError = nullptr;
+
+namespace {
+
+thread_local GreenHub* t_hub = nullptr;
+
+// Timer tokens with bit 63 set name a TimerCallback, others a Waiter
+// (SlotPool keeps generations below 2^31, so names never use bit 63).
+constexpr uint64_t kCallbackTag = uint64_t{1} << 63;
+
+hub::Clock::time_point deadline_after(double seconds) {
+  // Far enough to mean "never" without overflowing the clock.
+  constexpr double kMaxSeconds = 1e9;
+  if (!(seconds < kMaxSeconds)) seconds = kMaxSeconds;
+  return hub::Clock::now() +
+         std::chrono::duration_cast<hub::Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+bool on_process_main_thread() { return ::syscall(SYS_gettid) == ::getpid(); }
+
+// A call or wake-up posted by another OS thread; runs on the hub's thread.
+struct CrossThreadPost {
+  GreenHub* hub;
+  PyObject* fn;      // owned; null for a wake-up
+  PyObject* args;    // owned
+  uint64_t waiter;   // for a wake-up
+  PyObject* value;   // owned; for a wake-up
+};
+
+void run_cross_thread_post(void* arg) {
+  auto* post = static_cast<CrossThreadPost*>(arg);
+  if (post->fn) {
+    post->hub->schedule_call(post->fn, post->args);
+  } else {
+    post->hub->wake(post->waiter, post->value);
+  }
+  Py_XDECREF(post->fn);
+  Py_XDECREF(post->args);
+  Py_XDECREF(post->value);
+  delete post;
+}
+
+void print_error_with_header(const char* header, PyObject* context) {
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  if (tb && value) PyException_SetTraceback(value, tb);
+  PyRef repr = PyRef::steal(context ? PyObject_Repr(context) : nullptr);
+  if (!repr) PyErr_Clear();
+  PyRef file = PyRef::borrow(PySys_GetObject("stderr"));
+  if (file && file.get() != Py_None) {
+    PyRef line = PyRef::steal(repr ? PyUnicode_FromFormat("%s %U:\n", header, repr.get())
+                                   : PyUnicode_FromFormat("%s:\n", header));
+    if (line) PyFile_WriteObject(line.get(), file.get(), Py_PRINT_RAW);
+    PyErr_Clear();
+  }
+  PyErr_Display(type, value, tb);
+  Py_XDECREF(type);
+  Py_XDECREF(value);
+  Py_XDECREF(tb);
+}
+
+}  // namespace
+
+GreenHub* GreenHub::current() { return t_hub; }
+
+GreenHub& GreenHub::for_this_thread() {
+  // A hub lives as long as its thread: greenlets that still wait on it may
+  // be resumed or collected at any later point and must find it intact.
+  if (!t_hub) t_hub = new GreenHub();
+  return *t_hub;
+}
+
+namespace {
+std::mutex g_registry_mu;
+std::vector<GreenHub*> g_registry;  // index = serial - 1
+}  // namespace
+
+GreenHub::GreenHub() : loop_(std::make_unique<hub::Loop>()) {
+  std::lock_guard<std::mutex> lock(g_registry_mu);
+  g_registry.push_back(this);
+  serial_ = g_registry.size();
+}
+
+GreenHub* GreenHub::by_serial(uint64_t serial) {
+  std::lock_guard<std::mutex> lock(g_registry_mu);
+  return serial >= 1 && serial <= g_registry.size() ? g_registry[serial - 1] : nullptr;
+}
+
+// ---------------------------------------------------------------- running --
+
+PyRef GreenHub::run(PyObject* callable) {
+  if (running_) {
+    PyErr_SetString(PyExc_RuntimeError, "the hub of this thread is already running");
+    return {};
+  }
+  PyRef self = greenlet::current();
+  if (!self) return {};
+  PyRef target = greenlet::create(callable, self.get());
+  if (!target) return {};
+  hub_greenlet_ = self;
+  main_ = target;
+  main_result_.reset();
+  main_error_ = SavedError();
+  running_ = true;
+  in_hub_ = true;
+  install_signal_watch();
+  schedule_switch(target.get(), nullptr);
+
+  bool failed = false;
+  while (!greenlet::is_dead(target.get())) {
+    run_ready();
+    if (greenlet::is_dead(target.get())) break;
+    bool may_block = ready_.empty();
+    if (may_block && deadlocked()) {
+      PyRef exc = PyRef::steal(PyObject_CallFunction(
+          DeadlockError, "s",
+          "this operation would block forever: every greenlet is waiting and no timer, "
+          "I/O, thread or signal can wake any of them"));
+      if (exc) schedule_throw(target.get(), exc.get());
+      continue;
+    }
+    try {
+      loop_->run_once(may_block, *this);
+    } catch (const std::exception& e) {
+      PyErr_Format(PyExc_OSError, "hub loop failed: %s", e.what());
+      failed = true;
+      break;
+    }
+  }
+  remove_signal_watch();
+  ready_.clear();
+  running_ = false;
+  in_hub_ = false;
+  main_.reset();
+  if (failed) return {};
+  if (main_error_) {
+    main_error_.restore();
+    return {};
+  }
+  return std::move(main_result_);
+}
+
+void GreenHub::run_ready() {
+  // Only what was ready when this pass began: a greenlet that yields
+  // (sleep(0)) goes to the back and runs after the next I/O poll.
+  size_t n = ready_.size();
+  while (n-- > 0 && !ready_.empty()) {
+    Ready item = std::move(ready_.front());
+    ready_.pop_front();
+    switch (item.kind) {
+      case Ready::Kind::kWaiter: {
+        WaiterSlot* w = waiters_.find(item.waiter);
+        if (!w || !w->value.fired) break;  // raced by an exception thrown in
+        PyRef g = w->value.greenlet;
+        switch_into(g.get(), nullptr);
+        break;
+      }
+      case Ready::Kind::kSwitch:
+        if (!greenlet::is_dead(item.target.get())) switch_into(item.target.get(), item.arg.get());
+        break;
+      case Ready::Kind::kThrow:
+        if (!greenlet::is_dead(item.target.get())) throw_into(item.target.get(), item.arg.get());
+        break;
+      case Ready::Kind::kCall: {
+        PyRef args = item.arg ? item.arg : PyRef::steal(PyTuple_New(0));
+        PyRef r = PyRef::steal(PyObject_Call(item.target.get(), args.get(), nullptr));
+        if (!r) report_child_error(item.target.get(), "Exception in hub callback");
+        break;
+      }
+    }
+    if (main_ && greenlet::is_dead(main_.get())) return;
+  }
+}
+
+void GreenHub::after_switch_back(PyObject* greenlet, PyRef result) {
+  bool main_finished = main_ && greenlet == main_.get() && greenlet::is_dead(greenlet);
+  if (result) {
+    if (main_finished) main_result_ = std::move(result);
+    return;
+  }
+  if (main_finished) {
+    main_error_ = SavedError::fetch();
+    return;
+  }
+  report_child_error(greenlet, "Exception in greenlet");
+}
+
+void GreenHub::switch_into(PyObject* greenlet, PyObject* args) {
+  in_hub_ = false;
+  PyRef r = greenlet::switch_to(greenlet, args);
+  in_hub_ = true;
+  after_switch_back(greenlet, std::move(r));
+}
+
+void GreenHub::throw_into(PyObject* greenlet, PyObject* exception) {
+  PyObject* type = PyExceptionInstance_Check(exception) ? reinterpret_cast<PyObject*>(Py_TYPE(exception))
+                                                        : exception;
+  PyObject* value = PyExceptionInstance_Check(exception) ? exception : nullptr;
+  PyRef tb = PyRef::steal(value ? PyException_GetTraceback(value) : nullptr);
+  in_hub_ = false;
+  PyRef r = greenlet::throw_into(greenlet, type, value, tb.get());
+  in_hub_ = true;
+  after_switch_back(greenlet, std::move(r));
+}
+
+void GreenHub::report_child_error(PyObject* context, const char* header) {
+  // SystemExit and KeyboardInterrupt from any greenlet end the program, as
+  // they would from a thread's caller: hand them to the main greenlet.
+  if (PyErr_ExceptionMatches(PyExc_SystemExit) || PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+    if (main_ && !greenlet::is_dead(main_.get())) {
+      PyObject *type, *value, *tb;
+      PyErr_Fetch(&type, &value, &tb);
+      PyErr_NormalizeException(&type, &value, &tb);
+      if (tb) PyException_SetTraceback(value, tb);
+      schedule_throw(main_.get(), value);
+      Py_XDECREF(type);
+      Py_XDECREF(value);
+      Py_XDECREF(tb);
+      return;
+    }
+  }
+  print_error_with_header(header, context);
+}
+
+// ---------------------------------------------------------------- waiting --
+
+GreenHub::WaiterSlot& GreenHub::begin_wait() {
+  WaiterSlot& w = waiters_.acquire();
+  w.value.greenlet = greenlet::current();
+  return w;
+}
+
+WaitStatus GreenHub::finish_wait(uint64_t name, Waiter* out) {
+  PyRef r = greenlet::switch_to(hub_greenlet_.get());
+  WaiterSlot* w = waiters_.find(name);
+  if (!w) return r ? WaitStatus::kReady : WaitStatus::kFailed;  // forgotten after fork
+  Waiter state = std::move(w->value);
+  waiters_.release(*w);
+  // Whatever did not wake us is withdrawn: an operation still in flight is
+  // cancelled in the kernel (its slot lives until its last CQE), a timer
+  // that did not fire is removed from the heap.
+  if (state.outcome != Outcome::kOpDone && state.op) loop_->abandon(state.op);
+  if (state.outcome != Outcome::kTimer && state.timer) loop_->cancel_timer(state.timer);
+  if (!r) return WaitStatus::kFailed;
+  *out = std::move(state);
+  if (out->outcome == Outcome::kThrown) {
+    PyObject* exc = out->value.get();
+    PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc)), exc);
+    return WaitStatus::kFailed;
+  }
+  return out->outcome == Outcome::kTimer ? WaitStatus::kTimedOut : WaitStatus::kReady;
+}
+
+bool GreenHub::fire(uint64_t name, Outcome outcome, int32_t result, PyObject* value) {
+  WaiterSlot* w = waiters_.find(name);
+  if (!w || w->value.fired) return false;
+  w->value.fired = true;
+  w->value.outcome = outcome;
+  w->value.result = result;
+  w->value.value = PyRef::borrow(value);
+  ready_.push_back(Ready{Ready::Kind::kWaiter, name, {}, {}});
+  return true;
+}
+
+WaitStatus GreenHub::wait_fd(int fd, uint32_t poll_mask, double timeout, int32_t* revents) {
+  WaiterSlot& w = begin_wait();
+  uint64_t name = w.name();
+  w.value.op = loop_->start_poll(fd, poll_mask, name);
+  if (timeout >= 0) w.value.timer = loop_->add_timer(deadline_after(timeout), name);
+  Waiter done;
+  WaitStatus status = finish_wait(name, &done);
+  if (status == WaitStatus::kReady) *revents = done.result;
+  return status;
+}
+
+WaitStatus GreenHub::sleep(double seconds) {
+  WaiterSlot& w = begin_wait();
+  uint64_t name = w.name();
+  if (seconds > 0) {
+    w.value.timer = loop_->add_timer(deadline_after(seconds), name);
+  } else {
+    fire(name, Outcome::kTimer, 0, nullptr);  // yield: back of the ready queue
+  }
+  Waiter done;
+  WaitStatus status = finish_wait(name, &done);
+  return status == WaitStatus::kTimedOut ? WaitStatus::kReady : status;
+}
+
+WaitStatus GreenHub::park(double timeout, PyRef* value_out, void (*publish)(void*, uint64_t), void* ctx) {
+  WaiterSlot& w = begin_wait();
+  uint64_t name = w.name();
+  if (timeout >= 0) w.value.timer = loop_->add_timer(deadline_after(timeout), name);
+  if (publish) publish(ctx, name);
+  Waiter done;
+  WaitStatus status = finish_wait(name, &done);
+  if (status == WaitStatus::kReady) *value_out = std::move(done.value);
+  return status;
+}
+
+bool GreenHub::wake(uint64_t waiter, PyObject* value) { return fire(waiter, Outcome::kWoken, 0, value); }
+
+bool GreenHub::wake_with_exception(uint64_t waiter, PyObject* exception) {
+  return fire(waiter, Outcome::kThrown, 0, exception);
+}
+
+// ------------------------------------------------------------- scheduling --
+
+void GreenHub::schedule_switch(PyObject* greenlet, PyObject* args) {
+  ready_.push_back(Ready{Ready::Kind::kSwitch, 0, PyRef::borrow(greenlet), PyRef::borrow(args)});
+}
+
+void GreenHub::schedule_throw(PyObject* greenlet, PyObject* exception) {
+  ready_.push_back(Ready{Ready::Kind::kThrow, 0, PyRef::borrow(greenlet), PyRef::borrow(exception)});
+}
+
+void GreenHub::throw_soon(PyObject* greenlet, PyObject* exception) {
+  if (in_hub_ && running_) {
+    if (!greenlet::is_dead(greenlet)) throw_into(greenlet, exception);
+  } else {
+    schedule_throw(greenlet, exception);
+  }
+}
+
+namespace {
+std::atomic<long> g_pool_threads{0};
+}
+
+void GreenHub::count_pool_threads(long delta) { g_pool_threads += delta; }
+
+void GreenHub::schedule_call(PyObject* fn, PyObject* args) {
+  ready_.push_back(Ready{Ready::Kind::kCall, 0, PyRef::borrow(fn), PyRef::borrow(args)});
+}
+
+uint64_t GreenHub::call_later(double delay, PyObject* fn, PyObject* args) {
+  auto& slot = callbacks_.acquire();
+  slot.value.fn = PyRef::borrow(fn);
+  slot.value.args = PyRef::borrow(args);
+  uint64_t handle = slot.name();
+  slot.value.timer = loop_->add_timer(deadline_after(delay), handle | kCallbackTag);
+  return handle;
+}
+
+bool GreenHub::cancel_call(uint64_t handle) {
+  auto* slot = callbacks_.find(handle);
+  if (!slot) return false;
+  loop_->cancel_timer(slot->value.timer);
+  callbacks_.release(*slot);
+  return true;
+}
+
+void GreenHub::call_soon_threadsafe(PyObject* fn, PyObject* args) {
+  Py_INCREF(fn);
+  Py_XINCREF(args);
+  loop_->post({run_cross_thread_post, new CrossThreadPost{this, fn, args, 0, nullptr}});
+}
+
+void GreenHub::wake_threadsafe(uint64_t waiter, PyObject* value) {
+  Py_XINCREF(value);
+  loop_->post({run_cross_thread_post, new CrossThreadPost{this, nullptr, nullptr, waiter, value}});
+}
+
+// ------------------------------------------------------------ loop events --
+
+void GreenHub::on_op_done(uint64_t owner, int32_t res, uint32_t) { fire(owner, Outcome::kOpDone, res, nullptr); }
+
+void GreenHub::on_timer(uint64_t token) {
+  if (!(token & kCallbackTag)) {
+    fire(token, Outcome::kTimer, 0, nullptr);
+    return;
+  }
+  auto* slot = callbacks_.find(token & ~kCallbackTag);
+  if (!slot) return;
+  schedule_call(slot->value.fn.get(), slot->value.args.get());
+  callbacks_.release(*slot);
+}
+
+void GreenHub::before_blocking() { saved_thread_ = PyEval_SaveThread(); }
+
+void GreenHub::after_blocking() {
+  PyEval_RestoreThread(saved_thread_);
+  saved_thread_ = nullptr;
+}
+
+void GreenHub::on_signal_fd() {
+  char buf[64];
+  while (::read(signal_pipe_[0], buf, sizeof buf) > 0) {
+  }
+  deliver_signal_error();
+}
+
+void GreenHub::on_interrupted() { deliver_signal_error(); }
+
+void GreenHub::deliver_signal_error() {
+  // Handlers run here, in the hub; what they raise (KeyboardInterrupt
+  // above all) belongs to the main greenlet, where the user's code waits.
+  if (PyErr_CheckSignals() == 0) return;
+  if (!main_ || greenlet::is_dead(main_.get())) {
+    PyErr_Print();
+    return;
+  }
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  if (tb) PyException_SetTraceback(value, tb);
+  schedule_throw(main_.get(), value);
+  Py_XDECREF(type);
+  Py_XDECREF(value);
+  Py_XDECREF(tb);
+}
+
+void GreenHub::install_signal_watch() {
+  if (!on_process_main_thread() || signal_pipe_[0] >= 0) return;
+  if (::pipe2(signal_pipe_, O_NONBLOCK | O_CLOEXEC) < 0) return;
+  previous_wakeup_fd_ = PySignal_SetWakeupFd(signal_pipe_[1]);
+  loop_->watch_signal_fd(signal_pipe_[0]);
+}
+
+void GreenHub::remove_signal_watch() {
+  if (signal_pipe_[0] < 0) return;
+  PySignal_SetWakeupFd(previous_wakeup_fd_);
+  loop_->watch_signal_fd(-1);
+  // Let the ring drop its poll on the pipe before the fds are closed.
+  try {
+    loop_->run_once(false, *this);
+  } catch (const std::exception&) {
+  }
+  ::close(signal_pipe_[0]);
+  ::close(signal_pipe_[1]);
+  signal_pipe_[0] = signal_pipe_[1] = -1;
+}
+
+bool GreenHub::deadlocked() {
+  if (!ready_.empty() || loop_->ops_in_flight() || loop_->timers_pending() || holds_ > 0) return false;
+  if (!main_ || greenlet::is_dead(main_.get())) return false;
+  // Another OS thread running Python may still wake us.
+  PyThreadState* me = PyThreadState_Get();
+  long others = 0;
+  for (PyThreadState* t = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(me)); t;
+       t = PyThreadState_Next(t)) {
+    if (t != me) ++others;
+  }
+  if (others > g_pool_threads.load()) return false;
+  if (!on_process_main_thread()) return true;
+  // So may a Python-level signal handler.
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGINT) continue;
+    PyOS_sighandler_t h = PyOS_getsig(sig);
+    if (h != SIG_DFL && h != SIG_IGN && h != SIG_ERR) return false;
+  }
+  return true;
+}
+
+void GreenHub::after_fork_in_child() {
+  // The parent's ring, operations, timers and waiters are not ours: forget
+  // them without running any of their greenlets' code (leaked on purpose).
+  new hub::SlotPool<Waiter>(std::move(waiters_));
+  new hub::SlotPool<TimerCallback>(std::move(callbacks_));
+  waiters_ = hub::SlotPool<Waiter>();
+  callbacks_ = hub::SlotPool<TimerCallback>();
+  loop_ = std::make_unique<hub::Loop>();  // unmaps and closes the inherited ring
+  if (signal_pipe_[0] >= 0) {
+    ::close(signal_pipe_[0]);
+    ::close(signal_pipe_[1]);
+    signal_pipe_[0] = signal_pipe_[1] = -1;
+    if (::pipe2(signal_pipe_, O_NONBLOCK | O_CLOEXEC) == 0) {
+      PySignal_SetWakeupFd(signal_pipe_[1]);
+      loop_->watch_signal_fd(signal_pipe_[0]);
+    }
+  }
+}
+
+}  // namespace tf::core

@@ -1,0 +1,165 @@
+// GreenHub: one hub per OS thread, driving greenlets over hub::Loop.
+//
+// The hub runs on the greenlet that called run() (the root greenlet of the
+// thread, for the launcher). Every other greenlet of the thread that waits
+// registers a Waiter, switches to the hub and is switched back when the
+// waiter fires. Who resumes whom is decided after Loop::run_once() returns
+// (collect, then run), so no greenlet is switched into from inside the
+// loop's dispatch.
+//
+// A Waiter is named by a SlotPool name. Everything that may wake it (an
+// operation's CQE, a timer, a wake() call) carries that name; only the
+// first to arrive fires it, and the waiting greenlet releases it when it
+// resumes, so a late or raced wake-up finds a stale name and is dropped.
+#pragma once
+
+#include <Python.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+
+#include "hub/loop.hpp"
+#include "hub/python/py_ref.hpp"
+#include "hub/slot_pool.hpp"
+
+namespace tf::core {
+
+enum class Outcome : uint8_t { kNone, kOpDone, kTimer, kWoken, kThrown };
+
+struct Waiter {
+  bool fired = false;
+  Outcome outcome = Outcome::kNone;
+  int32_t result = 0;
+  PyRef greenlet;  // the greenlet to resume
+  PyRef value;     // what wake() passed, or the exception for kThrown
+  uint64_t op = 0;
+  hub::TimerId timer;
+};
+
+struct TimerCallback {
+  PyRef fn;
+  PyRef args;
+  hub::TimerId timer;
+};
+
+// Result of a wait primitive.
+enum class WaitStatus { kReady, kTimedOut, kFailed /* Python exception set */ };
+
+class GreenHub final : public hub::Loop::Events {
+ public:
+  // This thread's hub, or nullptr.
+  static GreenHub* current();
+  // This thread's hub, created on first use.
+  static GreenHub& for_this_thread();
+
+  // True when called from a greenlet that this thread's hub drives:
+  // the cooperative path may be taken. One thread-local load.
+  static bool cooperative_here() {
+    GreenHub* h = current();
+    return h && h->running_ && !h->in_hub_;
+  }
+
+  // Runs `callable()` in a new greenlet whose parent is the calling greenlet,
+  // which becomes the hub until that greenlet finishes. Returns its result.
+  PyRef run(PyObject* callable);
+  bool running() const { return running_; }
+  PyObject* hub_greenlet() const { return hub_greenlet_.get(); }
+  PyObject* main_greenlet() const { return main_.get(); }
+
+  // ---- wait primitives: call only when cooperative_here() ----
+  // Waits until `fd` reports one of `poll_mask`; *revents gets the result
+  // (negative errno from the kernel on failure). timeout < 0: no limit.
+  WaitStatus wait_fd(int fd, uint32_t poll_mask, double timeout, int32_t* revents);
+  WaitStatus sleep(double seconds);
+  // Parks the current greenlet until wake(name, value) or the timeout.
+  // `name_out` is set before switching away so the caller can publish it.
+  // `publish(ctx, name)` runs before switching away so the caller can record
+  // the waiter's name where wakers find it.
+  WaitStatus park(double timeout, PyRef* value_out, void (*publish)(void* ctx, uint64_t name),
+                  void* ctx);
+
+  // ---- waking and scheduling (hub thread) ----
+  bool wake(uint64_t waiter, PyObject* value);
+  bool wake_with_exception(uint64_t waiter, PyObject* exception);
+  void schedule_switch(PyObject* greenlet, PyObject* args);  // start or resume
+  void schedule_throw(PyObject* greenlet, PyObject* exception);
+  // From the hub (a timer callback): throw at once, so nothing the greenlet
+  // does in between can outrun the exception. Elsewhere: schedule_throw.
+  void throw_soon(PyObject* greenlet, PyObject* exception);
+  static void count_pool_threads(long delta);
+  void schedule_call(PyObject* fn, PyObject* args);
+  uint64_t call_later(double delay, PyObject* fn, PyObject* args);
+  bool cancel_call(uint64_t handle);
+
+  // ---- from any thread (GIL held) ----
+  void call_soon_threadsafe(PyObject* fn, PyObject* args);
+  void wake_threadsafe(uint64_t waiter, PyObject* value);
+
+  // Work that will wake someone although no op or timer shows it (a job on
+  // a real OS thread). Deadlock detection counts these.
+  void hold() { ++holds_; }
+  void unhold() { --holds_; }
+
+  void after_fork_in_child();
+
+  // hub::Loop::Events
+  void on_op_done(uint64_t owner, int32_t res, uint32_t flags) override;
+  void on_timer(uint64_t token) override;
+  void on_signal_fd() override;
+  void on_interrupted() override;
+  void before_blocking() override;
+  void after_blocking() override;
+
+  hub::Loop& loop() { return *loop_; }
+  // A number naming this hub for other threads; hubs are never freed, so a
+  // number always finds its hub.
+  uint64_t serial() const { return serial_; }
+  static GreenHub* by_serial(uint64_t serial);
+
+ private:
+  struct Ready {
+    enum class Kind : uint8_t { kWaiter, kSwitch, kThrow, kCall } kind;
+    uint64_t waiter = 0;
+    PyRef target;  // greenlet or callable
+    PyRef arg;     // args tuple or exception
+  };
+  using WaiterSlot = hub::SlotPool<Waiter>::Slot;
+
+  GreenHub();
+  WaiterSlot& begin_wait();
+  // Switches to the hub; on return the waiter is released and its outcome
+  // reported. kFailed: an exception was thrown into us (op cancelled).
+  WaitStatus finish_wait(uint64_t name, Waiter* out);
+  bool fire(uint64_t name, Outcome outcome, int32_t result, PyObject* value);
+  void run_ready();
+  void switch_into(PyObject* greenlet, PyObject* args);
+  void throw_into(PyObject* greenlet, PyObject* exception);
+  void after_switch_back(PyObject* greenlet, PyRef result);
+  void report_child_error(PyObject* context, const char* header);
+  void deliver_signal_error();
+  bool deadlocked();
+  void install_signal_watch();
+  void remove_signal_watch();
+
+  uint64_t serial_;
+  std::unique_ptr<hub::Loop> loop_;
+  hub::SlotPool<Waiter> waiters_;
+  hub::SlotPool<TimerCallback> callbacks_;
+  std::deque<Ready> ready_;
+  PyRef hub_greenlet_;
+  PyRef main_;  // the greenlet run() started
+  PyRef main_result_;
+  SavedError main_error_;
+  bool running_ = false;
+  bool in_hub_ = false;
+  long holds_ = 0;
+  PyThreadState* saved_thread_ = nullptr;
+  int signal_pipe_[2] = {-1, -1};
+  int previous_wakeup_fd_ = -1;
+};
+
+// The module's exception raised when nothing can ever wake the target.
+extern PyObject* DeadlockError;
+
+}  // namespace tf::core

@@ -1,0 +1,417 @@
+// _framework_core: the CPython entry points. Each function parses its
+// arguments, forwards to GreenHub and turns the outcome into a Python
+// result; the model lives in green_hub.cpp.
+#include <Python.h>
+#include <poll.h>
+
+#include <cmath>
+
+#include "hub/python/green_hub.hpp"
+#include "hub/python/greenlet_api.hpp"
+#include "hub/python/module.hpp"
+
+namespace tf::core {
+namespace {
+
+PyObject* g_timed_out = nullptr;     // the TIMED_OUT sentinel
+PyObject* g_original_sleep = nullptr;
+
+// None -> -1 (no limit); a number -> seconds, negative clamped to 0.
+bool parse_timeout(PyObject* obj, double* out) {
+  if (obj == nullptr || obj == Py_None) {
+    *out = -1;
+    return true;
+  }
+  double t = PyFloat_AsDouble(obj);
+  if (t == -1.0 && PyErr_Occurred()) return false;
+  if (std::isnan(t)) {
+    PyErr_SetString(PyExc_ValueError, "Invalid value NaN (not a number)");
+    return false;
+  }
+  *out = t < 0 ? 0 : t;
+  return true;
+}
+
+GreenHub* running_hub_or_raise() {
+  GreenHub* hub = GreenHub::current();
+  if (!hub || !hub->running()) {
+    PyErr_SetString(PyExc_RuntimeError, "no hub is running in this thread");
+    return nullptr;
+  }
+  return hub;
+}
+
+// ------------------------------------------------------------- functions --
+
+PyObject* hub_is_running(PyObject*, PyObject*) { return PyBool_FromLong(GreenHub::cooperative_here()); }
+
+PyObject* run(PyObject*, PyObject* callable) {
+  if (!greenlet::import_api()) return nullptr;
+  return GreenHub::for_this_thread().run(callable).release();
+}
+
+PyObject* spawn_raw(PyObject*, PyObject* callable) {
+  GreenHub* hub = running_hub_or_raise();
+  if (!hub) return nullptr;
+  PyRef g = greenlet::create(callable, hub->hub_greenlet());
+  if (!g) return nullptr;
+  hub->schedule_switch(g.get(), nullptr);
+  return g.release();
+}
+
+PyObject* schedule(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (!_PyArg_CheckPositional("schedule", nargs, 1, 2)) return nullptr;
+  GreenHub* hub = running_hub_or_raise();
+  if (!hub) return nullptr;
+  if (!greenlet::is_greenlet(args[0])) {
+    PyErr_SetString(PyExc_TypeError, "schedule() expects a greenlet");
+    return nullptr;
+  }
+  PyRef packed;
+  if (nargs == 2) {
+    packed = PyRef::steal(PyTuple_Pack(1, args[1]));
+    if (!packed) return nullptr;
+  }
+  hub->schedule_switch(args[0], packed.get());
+  Py_RETURN_NONE;
+}
+
+PyObject* throw_later(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (!_PyArg_CheckPositional("throw", nargs, 2, 2)) return nullptr;
+  GreenHub* hub = running_hub_or_raise();
+  if (!hub) return nullptr;
+  PyRef exc = PyRef::borrow(args[1]);
+  if (PyExceptionClass_Check(args[1])) {
+    exc = PyRef::steal(PyObject_CallNoArgs(args[1]));
+    if (!exc) return nullptr;
+  } else if (!PyExceptionInstance_Check(args[1])) {
+    PyErr_SetString(PyExc_TypeError, "exceptions must derive from BaseException");
+    return nullptr;
+  }
+  hub->throw_soon(args[0], exc.get());
+  Py_RETURN_NONE;
+}
+
+PyObject* get_hub_greenlet(PyObject*, PyObject*) {
+  GreenHub* hub = running_hub_or_raise();
+  if (!hub) return nullptr;
+  return Py_NewRef(hub->hub_greenlet());
+}
+
+PyObject* pool_threads(PyObject*, PyObject* delta) {
+  long d = PyLong_AsLong(delta);
+  if (d == -1 && PyErr_Occurred()) return nullptr;
+  GreenHub::count_pool_threads(d);
+  Py_RETURN_NONE;
+}
+
+PyObject* call_soon(PyObject*, PyObject* args) {
+  GreenHub* hub = running_hub_or_raise();
+  if (!hub) return nullptr;
+  if (PyTuple_GET_SIZE(args) < 1) {
+    PyErr_SetString(PyExc_TypeError, "call_soon() needs a callable");
+    return nullptr;
+  }
+  PyRef rest = PyRef::steal(PyTuple_GetSlice(args, 1, PyTuple_GET_SIZE(args)));
+  hub->schedule_call(PyTuple_GET_ITEM(args, 0), rest.get());
+  Py_RETURN_NONE;
+}
+
+PyObject* call_later(PyObject*, PyObject* args) {
+  GreenHub* hub = running_hub_or_raise();
+  if (!hub) return nullptr;
+  if (PyTuple_GET_SIZE(args) < 2) {
+    PyErr_SetString(PyExc_TypeError, "call_later() needs a delay and a callable");
+    return nullptr;
+  }
+  double delay;
+  if (!parse_timeout(PyTuple_GET_ITEM(args, 0), &delay)) return nullptr;
+  if (delay < 0) delay = 0;
+  PyRef rest = PyRef::steal(PyTuple_GetSlice(args, 2, PyTuple_GET_SIZE(args)));
+  return PyLong_FromUnsignedLongLong(hub->call_later(delay, PyTuple_GET_ITEM(args, 1), rest.get()));
+}
+
+PyObject* cancel_call(PyObject*, PyObject* handle) {
+  GreenHub* hub = GreenHub::current();
+  unsigned long long h = PyLong_AsUnsignedLongLong(handle);
+  if (h == static_cast<unsigned long long>(-1) && PyErr_Occurred()) return nullptr;
+  return PyBool_FromLong(hub && hub->cancel_call(h));
+}
+
+PyObject* current_hub_id(PyObject*, PyObject*) {
+  GreenHub* hub = GreenHub::current();
+  if (!hub) Py_RETURN_NONE;
+  return PyLong_FromUnsignedLongLong(hub->serial());
+}
+
+GreenHub* hub_from_id(PyObject* id) {
+  unsigned long long serial = PyLong_AsUnsignedLongLong(id);
+  if (serial == static_cast<unsigned long long>(-1) && PyErr_Occurred()) return nullptr;
+  GreenHub* hub = GreenHub::by_serial(serial);
+  if (!hub) PyErr_Format(PyExc_ValueError, "no hub with id %llu", serial);
+  return hub;
+}
+
+PyObject* call_soon_threadsafe(PyObject*, PyObject* args) {
+  if (PyTuple_GET_SIZE(args) < 2) {
+    PyErr_SetString(PyExc_TypeError, "call_soon_threadsafe() needs a hub id and a callable");
+    return nullptr;
+  }
+  GreenHub* hub = hub_from_id(PyTuple_GET_ITEM(args, 0));
+  if (!hub) return nullptr;
+  PyRef rest = PyRef::steal(PyTuple_GetSlice(args, 2, PyTuple_GET_SIZE(args)));
+  hub->call_soon_threadsafe(PyTuple_GET_ITEM(args, 1), rest.get());
+  Py_RETURN_NONE;
+}
+
+PyObject* hold(PyObject*, PyObject* delta) {
+  GreenHub* hub = GreenHub::current();
+  long d = PyLong_AsLong(delta);
+  if (d == -1 && PyErr_Occurred()) return nullptr;
+  if (hub) {
+    if (d > 0) hub->hold();
+    else hub->unhold();
+  }
+  Py_RETURN_NONE;
+}
+
+// Blocking poll() with the GIL released: the path outside any hub.
+int blocking_poll(int fd, short events, double timeout, int32_t* revents) {
+  pollfd p{fd, events, 0};
+  int ms = timeout < 0 ? -1 : static_cast<int>(std::ceil(timeout * 1000));
+  for (;;) {
+    int rc;
+    Py_BEGIN_ALLOW_THREADS rc = ::poll(&p, 1, ms);
+    Py_END_ALLOW_THREADS if (rc >= 0) {
+      *revents = rc ? p.revents : 0;
+      return rc;
+    }
+    if (errno != EINTR) {
+      PyErr_SetFromErrno(PyExc_OSError);
+      return -1;
+    }
+    if (PyErr_CheckSignals() < 0) return -1;
+  }
+}
+
+PyObject* wait_fd_entry(PyObject* const* args, Py_ssize_t nargs, short events, const char* name) {
+  if (!_PyArg_CheckPositional(name, nargs, 1, 2)) return nullptr;
+  int fd = PyObject_AsFileDescriptor(args[0]);
+  if (fd < 0) return nullptr;
+  double timeout;
+  if (!parse_timeout(nargs > 1 ? args[1] : nullptr, &timeout)) return nullptr;
+  int32_t revents = 0;
+  if (!GreenHub::cooperative_here()) {
+    int rc = blocking_poll(fd, events, timeout, &revents);
+    if (rc < 0) return nullptr;
+    return PyBool_FromLong(rc > 0);
+  }
+  switch (GreenHub::current()->wait_fd(fd, events, timeout, &revents)) {
+    case WaitStatus::kFailed:
+      return nullptr;
+    case WaitStatus::kTimedOut:
+      Py_RETURN_FALSE;
+    case WaitStatus::kReady:
+      break;
+  }
+  if (revents < 0) {
+    errno = -revents;
+    return PyErr_SetFromErrno(PyExc_OSError);
+  }
+  Py_RETURN_TRUE;
+}
+
+PyObject* wait_readable(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  return wait_fd_entry(args, nargs, POLLIN, "wait_readable");
+}
+
+PyObject* wait_writable(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  return wait_fd_entry(args, nargs, POLLOUT, "wait_writable");
+}
+
+// time.sleep, cooperative inside a hub. `original` is the function it
+// replaces: outside a hub it is called unchanged.
+PyObject* cooperative_sleep(PyObject* original, PyObject* arg) {
+  if (!GreenHub::cooperative_here()) return PyObject_CallOneArg(original, arg);
+  _PyTime_t t;
+  // CPython's own conversion, so bad input gets python3's exact errors.
+  if (_PyTime_FromSecondsObject(&t, arg, _PyTime_ROUND_TIMEOUT) < 0) return nullptr;
+  if (t < 0) {
+    PyErr_SetString(PyExc_ValueError, "sleep length must be non-negative");
+    return nullptr;
+  }
+  if (GreenHub::current()->sleep(_PyTime_AsSecondsDouble(t)) == WaitStatus::kFailed) return nullptr;
+  Py_RETURN_NONE;
+}
+
+PyMethodDef g_sleep_def = {"sleep", cooperative_sleep, METH_O,
+                           "sleep(seconds)\n\nDelay execution for a given number of seconds; "
+                           "other greenlets run meanwhile."};
+
+PyObject* make_sleep(PyObject* module, PyObject* original) {
+  return PyCFunction_NewEx(&g_sleep_def, original, module);
+}
+
+PyObject* after_fork_in_child(PyObject*, PyObject*) {
+  if (GreenHub* hub = GreenHub::current()) hub->after_fork_in_child();
+  Py_RETURN_NONE;
+}
+
+// ---------------------------------------------------------------- Waiter --
+// One greenlet at a time parks on a Waiter; anyone in the hub's thread
+// wakes it with a value or an exception, other threads with
+// wake_threadsafe().
+
+struct WaiterObject {
+  PyObject_HEAD
+  uint64_t name;  // the parked greenlet's waiter name; 0 when nobody waits
+  uint64_t hub_serial;
+};
+
+void publish_waiter_name(void* ctx, uint64_t name) { static_cast<WaiterObject*>(ctx)->name = name; }
+
+PyObject* Waiter_wait(WaiterObject* self, PyObject* const* args, Py_ssize_t nargs) {
+  if (!_PyArg_CheckPositional("wait", nargs, 0, 1)) return nullptr;
+  double timeout;
+  if (!parse_timeout(nargs ? args[0] : nullptr, &timeout)) return nullptr;
+  if (!GreenHub::cooperative_here()) {
+    PyErr_SetString(PyExc_RuntimeError, "Waiter.wait() needs a running hub in this thread");
+    return nullptr;
+  }
+  if (self->name) {
+    PyErr_SetString(PyExc_RuntimeError, "another greenlet is already waiting on this Waiter");
+    return nullptr;
+  }
+  GreenHub* hub = GreenHub::current();
+  self->hub_serial = hub->serial();
+  PyRef value;
+  Py_INCREF(self);  // the object must outlive the wait
+  WaitStatus status = hub->park(timeout, &value, publish_waiter_name, self);
+  self->name = 0;
+  Py_DECREF(self);
+  switch (status) {
+    case WaitStatus::kFailed:
+      return nullptr;
+    case WaitStatus::kTimedOut:
+      return Py_NewRef(g_timed_out);
+    case WaitStatus::kReady:
+      break;
+  }
+  return value ? value.release() : Py_NewRef(Py_None);
+}
+
+PyObject* Waiter_wake(WaiterObject* self, PyObject* const* args, Py_ssize_t nargs) {
+  if (!_PyArg_CheckPositional("wake", nargs, 0, 1)) return nullptr;
+  GreenHub* hub = GreenHub::current();
+  if (!self->name || !hub || hub->serial() != self->hub_serial) Py_RETURN_FALSE;
+  return PyBool_FromLong(hub->wake(self->name, nargs ? args[0] : Py_None));
+}
+
+PyObject* Waiter_throw(WaiterObject* self, PyObject* exc) {
+  GreenHub* hub = GreenHub::current();
+  if (!self->name || !hub || hub->serial() != self->hub_serial) Py_RETURN_FALSE;
+  PyRef instance = PyRef::borrow(exc);
+  if (PyExceptionClass_Check(exc)) instance = PyRef::steal(PyObject_CallNoArgs(exc));
+  if (!instance) return nullptr;
+  return PyBool_FromLong(hub->wake_with_exception(self->name, instance.get()));
+}
+
+PyObject* Waiter_wake_threadsafe(WaiterObject* self, PyObject* const* args, Py_ssize_t nargs) {
+  if (!_PyArg_CheckPositional("wake_threadsafe", nargs, 0, 1)) return nullptr;
+  uint64_t name = self->name;
+  GreenHub* hub = name ? GreenHub::by_serial(self->hub_serial) : nullptr;
+  if (!hub) Py_RETURN_FALSE;
+  hub->wake_threadsafe(name, nargs ? args[0] : Py_None);
+  Py_RETURN_TRUE;
+}
+
+PyObject* Waiter_get_waiting(WaiterObject* self, void*) { return PyBool_FromLong(self->name != 0); }
+
+PyMethodDef g_waiter_methods[] = {
+    {"wait", reinterpret_cast<PyCFunction>(Waiter_wait), METH_FASTCALL,
+     "wait(timeout=None): park until woken; returns the value, or TIMED_OUT."},
+    {"wake", reinterpret_cast<PyCFunction>(Waiter_wake), METH_FASTCALL,
+     "wake(value=None): resume the parked greenlet with value; False if none waits."},
+    {"throw", reinterpret_cast<PyCFunction>(Waiter_throw), METH_O,
+     "throw(exc): resume the parked greenlet by raising exc."},
+    {"wake_threadsafe", reinterpret_cast<PyCFunction>(Waiter_wake_threadsafe), METH_FASTCALL,
+     "wake_threadsafe(value=None): wake() from any OS thread."},
+    {nullptr, nullptr, 0, nullptr}};
+
+PyGetSetDef g_waiter_getset[] = {
+    {"waiting", reinterpret_cast<getter>(Waiter_get_waiting), nullptr, "a greenlet is parked", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr}};
+
+PyType_Slot g_waiter_slots[] = {
+    {Py_tp_methods, g_waiter_methods},
+    {Py_tp_getset, g_waiter_getset},
+    {Py_tp_new, reinterpret_cast<void*>(PyType_GenericNew)},
+    {Py_tp_doc, const_cast<char*>("A place where one greenlet waits to be woken.")},
+    {0, nullptr}};
+
+PyType_Spec g_waiter_spec = {"_framework_core.Waiter", sizeof(WaiterObject), 0,
+                             Py_TPFLAGS_DEFAULT, g_waiter_slots};
+
+// ---------------------------------------------------------------- module --
+
+PyMethodDef g_methods[] = {
+    {"hub_is_running", hub_is_running, METH_NOARGS,
+     "True when called from a greenlet driven by this thread's running hub."},
+    {"run", run, METH_O, "run(callable): run callable() in a greenlet driven by this thread's hub."},
+    {"spawn_raw", spawn_raw, METH_O, "spawn_raw(callable): a new greenlet, child of the hub, scheduled."},
+    {"schedule", reinterpret_cast<PyCFunction>(schedule), METH_FASTCALL,
+     "schedule(greenlet[, value]): switch to greenlet from the hub soon."},
+    {"throw", reinterpret_cast<PyCFunction>(throw_later), METH_FASTCALL,
+     "throw(greenlet, exc): raise exc in greenlet (at once when called from the hub)."},
+    {"get_hub_greenlet", get_hub_greenlet, METH_NOARGS, "The greenlet this thread's hub runs on."},
+    {"pool_threads", pool_threads, METH_O,
+     "pool_threads(+n|-n): OS threads of a worker pool, which alone never wake a hub."},
+    {"call_soon", call_soon, METH_VARARGS, "call_soon(fn, *args): run fn in the hub soon."},
+    {"call_later", call_later, METH_VARARGS, "call_later(delay, fn, *args) -> handle"},
+    {"cancel_call", cancel_call, METH_O, "cancel_call(handle) -> bool"},
+    {"current_hub_id", current_hub_id, METH_NOARGS, "This thread's hub id, or None."},
+    {"call_soon_threadsafe", call_soon_threadsafe, METH_VARARGS,
+     "call_soon_threadsafe(hub_id, fn, *args): from any thread."},
+    {"hold", hold, METH_O, "hold(+1|-1): count work on other threads that will wake the hub."},
+    {"wait_readable", reinterpret_cast<PyCFunction>(wait_readable), METH_FASTCALL,
+     "wait_readable(fd, timeout=None) -> bool (False on timeout)"},
+    {"wait_writable", reinterpret_cast<PyCFunction>(wait_writable), METH_FASTCALL,
+     "wait_writable(fd, timeout=None) -> bool (False on timeout)"},
+    {"make_sleep", make_sleep, METH_O, "make_sleep(original): a cooperative time.sleep."},
+    {"_after_fork_in_child", after_fork_in_child, METH_NOARGS, nullptr},
+    {nullptr, nullptr, 0, nullptr}};
+
+PyModuleDef g_module = {PyModuleDef_HEAD_INIT, "_framework_core",
+                        "The io_uring hub and the cooperative primitives of tfpython.", -1,
+                        g_methods};
+
+int add_objects(PyObject* m) {
+  DeadlockError = PyErr_NewExceptionWithDoc(
+      "_framework_core.DeadlockError",
+      "Every greenlet waits and nothing (timer, I/O, thread, signal) can wake them.",
+      PyExc_RuntimeError, nullptr);
+  if (!DeadlockError || PyModule_AddObjectRef(m, "DeadlockError", DeadlockError) < 0) return -1;
+  g_timed_out = PyObject_CallNoArgs(reinterpret_cast<PyObject*>(&PyBaseObject_Type));
+  if (!g_timed_out || PyModule_AddObjectRef(m, "TIMED_OUT", g_timed_out) < 0) return -1;
+  PyObject* waiter_type = PyType_FromSpec(&g_waiter_spec);
+  if (!waiter_type || PyModule_AddObject(m, "Waiter", waiter_type) < 0) return -1;
+  PyRef time = PyRef::steal(PyImport_ImportModule("time"));
+  if (!time) return -1;
+  g_original_sleep = PyObject_GetAttrString(time.get(), "sleep");
+  if (!g_original_sleep) return -1;
+  PyRef sleep = PyRef::steal(make_sleep(m, g_original_sleep));
+  if (!sleep || PyModule_AddObjectRef(m, "sleep", sleep.get()) < 0) return -1;
+  return 0;
+}
+
+}  // namespace
+
+PyObject* init_module() {
+  PyRef m = PyRef::steal(PyModule_Create(&g_module));
+  if (!m || add_objects(m.get()) < 0) return nullptr;
+  return m.release();
+}
+
+}  // namespace tf::core
+
+PyMODINIT_FUNC PyInit__framework_core() { return tf::core::init_module(); }

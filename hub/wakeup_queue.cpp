@@ -1,0 +1,50 @@
+#include "hub/wakeup_queue.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace tf::hub {
+
+WakeupQueue::WakeupQueue() {
+  efd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (efd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+}
+
+WakeupQueue::~WakeupQueue() {
+  if (efd_ >= 0) ::close(efd_);
+}
+
+void WakeupQueue::post(WakeupItem item) {
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    was_empty = items_.empty();
+    items_.push_back(item);
+  }
+  if (was_empty) {
+    uint64_t one = 1;
+    // EAGAIN means the counter is saturated: a wake-up is pending anyway.
+    while (::write(efd_, &one, sizeof one) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+std::vector<WakeupItem> WakeupQueue::take_all() {
+  uint64_t count;
+  while (::read(efd_, &count, sizeof count) < 0 && errno == EINTR) {
+  }
+  std::vector<WakeupItem> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  out.swap(items_);
+  return out;
+}
+
+bool WakeupQueue::empty() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return items_.empty();
+}
+
+}  // namespace tf::hub

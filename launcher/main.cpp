@@ -1,0 +1,91 @@
+// tfpython: python3's command line, with the program run in a greenlet
+// driven by the io_uring hub. The order of start-up is the design's:
+//   1. PyConfig from argv by CPython's own parser;
+//   2. _framework_core registered as a builtin module;
+//   3. the interpreter initialised;
+//   4. greenlet and theframework imported, the patches installed;
+//   5. the program run in the hub's target greenlet;
+//   6. the interactive prompt, if any, on the root greenlet;
+//   7. python3's exit status.
+#include <Python.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "hub/python/module.hpp"
+#include "hub/python/py_ref.hpp"
+#include "launcher/cpython_internals.hpp"
+#include "launcher/pylib_path.hpp"
+#include "launcher/run_target.hpp"
+
+namespace {
+
+using tf::core::PyRef;
+
+[[noreturn]] void exit_on_status(PyStatus status) {
+  if (PyStatus_IsExit(status)) std::exit(status.exitcode);
+  Py_ExitStatusException(status);
+}
+
+void initialise(int argc, char** argv) {
+  PyPreConfig preconfig;
+  PyPreConfig_InitPythonConfig(&preconfig);
+  PyStatus status = Py_PreInitializeFromBytesArgs(&preconfig, argc, argv);
+  if (PyStatus_Exception(status)) exit_on_status(status);
+
+  PyConfig config;
+  PyConfig_InitPythonConfig(&config);
+  status = PyConfig_SetBytesArgv(&config, argc, argv);
+  if (!PyStatus_Exception(status)) status = PyConfig_Read(&config);
+  if (PyStatus_Exception(status)) {
+    PyConfig_Clear(&config);
+    exit_on_status(status);  // -h, -V and usage errors exit here, as python3's do
+  }
+  if (PyImport_AppendInittab("_framework_core", PyInit__framework_core) < 0) {
+    std::fprintf(stderr, "tfpython: cannot register _framework_core\n");
+    std::exit(1);
+  }
+  status = Py_InitializeFromConfig(&config);
+  PyConfig_Clear(&config);
+  if (PyStatus_Exception(status)) exit_on_status(status);
+}
+
+bool patching_wanted() {
+  const char* v = std::getenv("TFPYTHON_NO_PATCH");
+  return !(v && *v && std::strcmp(v, "0") != 0);
+}
+
+PyObject* program_entry(PyObject*, PyObject*) { return PyLong_FromLong(tf::launcher::run_program()); }
+
+PyMethodDef g_program_def = {"__tfpython_program__", program_entry, METH_NOARGS, nullptr};
+
+// Runs the program in the hub's target greenlet; python3's exit code.
+int run_in_hub() {
+  PyRef core = PyRef::steal(PyImport_ImportModule("_framework_core"));
+  PyRef run = core ? PyRef::steal(PyObject_GetAttrString(core.get(), "run")) : PyRef();
+  PyRef entry = PyRef::steal(PyCFunction_New(&g_program_def, nullptr));
+  PyRef result = run && entry ? PyRef::steal(PyObject_CallOneArg(run.get(), entry.get())) : PyRef();
+  if (!result) {
+    std::fprintf(stderr, "tfpython: the hub failed:\n");
+    PyErr_Print();
+    return 1;
+  }
+  return static_cast<int>(PyLong_AsLong(result.get()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  initialise(argc, argv);
+  if (!tf::launcher::bootstrap_framework(tf::launcher::find_pylib(), patching_wanted())) {
+    std::fprintf(stderr, "tfpython: cannot start theframework:\n");
+    PyErr_Print();
+    Py_FinalizeEx();
+    return 1;
+  }
+  int exitcode = run_in_hub();
+  tf::launcher::run_interactive(&exitcode);
+  if (Py_FinalizeEx() < 0) exitcode = 120;
+  if (_Py_UnhandledKeyboardInterrupt) exitcode = tf::launcher::exit_by_sigint();
+  return exitcode;
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every Debian package tfpython needs to build, test and benchmark.
+# Idempotent: packages already present are left alone; apt is only touched
+# when something is missing.
+set -euo pipefail
+
+build_deps=(
+  build-essential cmake ninja-build pkg-config
+  libpython3.11-dev python3.11 liburing-dev
+  python3-greenlet python-greenlet-dev libssl-dev libgtest-dev
+)
+test_deps=(
+  python3-pytest python3-pytest-timeout python3-trustme
+  libpython3.11-testsuite python3-gevent
+)
+bench_deps=(
+  python3-uvloop wrk hyperfine python3-matplotlib util-linux procps time
+)
+
+want=("${build_deps[@]}" "${test_deps[@]}")
+if [ "${1:-}" = "--bench" ] || [ "${TFPYTHON_BENCH_DEPS:-0}" = 1 ]; then
+  want+=("${bench_deps[@]}")
+fi
+
+missing=()
+for pkg in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#want[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

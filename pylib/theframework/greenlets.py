@@ -1,0 +1,154 @@
+"""Greenlet handles: spawn, join, kill."""
+import sys
+
+from greenlet import GreenletExit, getcurrent, greenlet
+
+from theframework._core import core as _core
+
+_TIMED_OUT = _core.TIMED_OUT
+_Waiter = _core.Waiter
+_counter = 0
+
+
+def _next_name():
+    global _counter
+    _counter += 1
+    return "Greenlet-%d" % _counter
+
+
+class Greenlet(greenlet):
+    """A greenlet started by spawn(): its result, its exception, and joins."""
+
+    def __init__(self, function, args=(), kwargs=None, name=None):
+        greenlet.__init__(self, None, _core.get_hub_greenlet())
+        self._function = function
+        self._args = args
+        self._kwargs = kwargs or {}
+        self._name = name
+        self.value = None
+        self._exception = None
+        self._joiners = None
+
+    @property
+    def name(self):
+        if self._name is None:
+            self._name = _next_name()
+        return self._name
+
+    def __repr__(self):
+        state = "dead" if self.dead else ("running" if self else "pending")
+        return "<Greenlet %r %s at %#x>" % (self.name, state, id(self))
+
+    @property
+    def exception(self):
+        """The exception that ended the greenlet, or None."""
+        return self._exception
+
+    def successful(self):
+        return self.dead and self._exception is None
+
+    def run(self):
+        try:
+            self.value = self._function(*self._args, **self._kwargs)
+        except GreenletExit as e:
+            self.value = e
+        except SystemExit:
+            pass  # ends this greenlet only, as it would end a thread
+        except Exception as e:
+            self._exception = e
+            self._report(e)
+        except BaseException as e:  # KeyboardInterrupt: the hub hands it to the main greenlet
+            self._exception = e
+            raise
+        finally:
+            self._function = self._args = self._kwargs = None
+            joiners, self._joiners = self._joiners, None
+            if joiners:
+                for w in joiners:
+                    w.wake()
+
+    def _report(self, exc):
+        # Like threading.excepthook: the program goes on.
+        import traceback
+        stderr = sys.stderr
+        if stderr is None:
+            return
+        print("Exception in greenlet %s:" % self.name, file=stderr)
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=stderr)
+
+    def join(self, timeout=None):
+        """Wait until the greenlet ends or timeout passes; True if it ended."""
+        if self.dead:
+            return True
+        if getcurrent() is self:
+            raise RuntimeError("cannot join current greenlet")
+        waiter = _Waiter()
+        if self._joiners is None:
+            self._joiners = []
+        self._joiners.append(waiter)
+        try:
+            waiter.wait(timeout)
+        finally:
+            if self._joiners is not None and waiter in self._joiners:
+                self._joiners.remove(waiter)
+        return self.dead
+
+    def get(self, timeout=None):
+        """The return value; re-raises the greenlet's exception."""
+        self.join(timeout)
+        if not self.dead:
+            from theframework.timeout import Timeout
+            raise Timeout(timeout)
+        if self._exception is not None:
+            raise self._exception
+        return self.value
+
+    def kill(self, exception=GreenletExit, block=True, timeout=None):
+        """Raise ``exception`` in the greenlet; wait for it to end if block."""
+        if self.dead:
+            return
+        if not self:  # never started: it ends without running
+            self.throw(exception)
+            return
+        _core.throw(self, exception)
+        if block:
+            self.join(timeout)
+
+
+def spawn(function, *args, **kwargs):
+    """Start ``function(*args, **kwargs)`` in a new greenlet; returns its handle."""
+    g = Greenlet(function, args, kwargs)
+    _core.schedule(g)
+    return g
+
+
+def spawn_later(seconds, function, *args, **kwargs):
+    g = Greenlet(function, args, kwargs)
+    _core.call_later(seconds, _core.schedule, g)
+    return g
+
+
+def joinall(greenlets, timeout=None, raise_error=False):
+    """Wait for every greenlet (or until timeout); returns those that ended."""
+    from time import monotonic
+    deadline = None if timeout is None else monotonic() + timeout
+    done = []
+    for g in greenlets:
+        remaining = None if deadline is None else max(0.0, deadline - monotonic())
+        if g.join(remaining):
+            done.append(g)
+            if raise_error and g.exception is not None:
+                raise g.exception
+    return done
+
+
+def kill(greenlet_, exception=GreenletExit, block=True, timeout=None):
+    greenlet_.kill(exception, block, timeout)
+
+
+def killall(greenlets, exception=GreenletExit, block=True, timeout=None):
+    greenlets = list(greenlets)
+    for g in greenlets:
+        g.kill(exception, block=False)
+    if block:
+        joinall(greenlets, timeout)
