@@ -91,15 +91,18 @@ WaitResult Ring::submit_and_wait(std::chrono::nanoseconds timeout) {
     return WaitResult::kReady;
   }
   if (timeout.count() < 0) {
-    rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, nullptr, nullptr);
+    rc = io_uring_submit_and_wait(&ring_, 1);
   } else {
-    // The timespec is read by the kernel during this call only.
+    // liburing's submit_and_wait_timeout waits twice when it also submitted
+    // (the kernel returns the submit count after the first timeout), so
+    // submit first, then wait once. The timespec is read during the call.
+    if (io_uring_sq_ready(&ring_)) flush_submissions();
     __kernel_timespec ts{};
     ts.tv_sec = timeout.count() / 1'000'000'000;
     ts.tv_nsec = timeout.count() % 1'000'000'000;
-    rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+    rc = io_uring_wait_cqe_timeout(&ring_, &cqe, &ts);
   }
-  if (rc >= 0) return WaitResult::kReady;
+  if (rc >= 0) return io_uring_cq_ready(&ring_) ? WaitResult::kReady : WaitResult::kTimedOut;
   switch (-rc) {
     case ETIME:
       return io_uring_cq_ready(&ring_) ? WaitResult::kReady : WaitResult::kTimedOut;

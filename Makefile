@@ -1,0 +1,50 @@
+# The two commands a newcomer types (README): `make demo` and `make check`.
+# Each installs what is missing (Debian packages), builds, and runs.
+PRESET ?= default
+BUILD := build/$(PRESET)
+TFPYTHON := $(BUILD)/tfpython
+
+.PHONY: deps build demo check test asan bench bench-quick conformance conformance-quick clean
+
+deps:
+	bash packaging/install-deps.sh
+
+build: deps
+	cmake --preset $(PRESET) >/dev/null
+	cmake --build $(BUILD)
+
+demo: build
+	$(TFPYTHON) examples/demo.py
+
+# Every test: GoogleTest (hub) + pytest under tfpython, via ctest; then the
+# conformance subset and the benchmarks' quick mode (no timing assertions).
+check: build
+	ctest --test-dir $(BUILD) --output-on-failure
+	$(MAKE) --no-print-directory conformance-quick PRESET=$(PRESET)
+	$(MAKE) --no-print-directory bench-quick PRESET=$(PRESET)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure
+
+asan:
+	bash packaging/install-deps.sh
+	cmake --preset asan >/dev/null
+	cmake --build build/asan
+	ctest --preset asan
+
+bench: build
+	TFPYTHON_BENCH_DEPS=1 bash packaging/install-deps.sh
+	bash bench/run.sh --tfpython $(TFPYTHON)
+
+bench-quick: build
+	TFPYTHON_BENCH_DEPS=1 bash packaging/install-deps.sh
+	bash bench/run.sh --quick --tfpython $(TFPYTHON)
+
+conformance: build
+	/usr/bin/python3.11 tests/conformance/run.py --tfpython $(TFPYTHON) --full
+
+conformance-quick: build
+	/usr/bin/python3.11 tests/conformance/run.py --tfpython $(TFPYTHON) --quick
+
+clean:
+	rm -rf build
