@@ -41,8 +41,9 @@ def bootstrap(pylib, greenlet_dir, patch):
             import greenlet
         finally:
             sys.path.remove(greenlet_dir)
-    from importlib.machinery import ModuleSpec, SourceFileLoader
-    from importlib.util import module_from_spec
+    # The frozen importlib modules are loaded already: nothing to import.
+    from _frozen_importlib import ModuleSpec, module_from_spec
+    from _frozen_importlib_external import SourceFileLoader
     package_dir = pylib + "/theframework"
     init = package_dir + "/__init__.py"
     spec = ModuleSpec("theframework", SourceFileLoader("theframework", init),

@@ -10,6 +10,7 @@
 
 #include "hub/python/py_ref.hpp"
 #include "launcher/cpython_internals.hpp"
+#include "launcher/sys_path0.hpp"
 
 namespace tf::launcher {
 
@@ -300,7 +301,7 @@ int run_program() {
     if (prepend_sys_path(main_importer_path.get()) < 0) return report_error();
   } else if (!config->safe_path) {
     PyObject* path0 = nullptr;
-    int res = _PyPathConfig_ComputeSysPath0(&config->argv, &path0);
+    int res = compute_sys_path0(config->argv, &path0);
     if (res < 0) return report_error();
     if (res > 0) {
       PyRef owned = PyRef::steal(path0);

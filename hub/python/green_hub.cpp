@@ -34,6 +34,21 @@ hub::Clock::time_point deadline_after(double seconds) {
          std::chrono::duration_cast<hub::Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
+// signal.set_wakeup_fd(fd, warn_on_full_buffer=False); the old fd, or -1.
+// (PySignal_SetWakeupFd is not exported by Debian's libpython.)
+int set_wakeup_fd(int fd) {
+  PyRef signal = PyRef::steal(PyImport_ImportModule("_signal"));
+  PyRef set = signal ? PyRef::steal(PyObject_GetAttrString(signal.get(), "set_wakeup_fd")) : PyRef();
+  PyRef args = PyRef::steal(Py_BuildValue("(i)", fd));
+  PyRef kwargs = PyRef::steal(Py_BuildValue("{s:O}", "warn_on_full_buffer", Py_False));
+  PyRef old = set && args && kwargs ? PyRef::steal(PyObject_Call(set.get(), args.get(), kwargs.get())) : PyRef();
+  if (!old) {
+    PyErr_Clear();
+    return -1;
+  }
+  return static_cast<int>(PyLong_AsLong(old.get()));
+}
+
 bool on_process_main_thread() { return ::syscall(SYS_gettid) == ::getpid(); }
 
 // A call or wake-up posted by another OS thread; runs on the hub's thread.
@@ -430,13 +445,13 @@ void GreenHub::deliver_signal_error() {
 void GreenHub::install_signal_watch() {
   if (!on_process_main_thread() || signal_pipe_[0] >= 0) return;
   if (::pipe2(signal_pipe_, O_NONBLOCK | O_CLOEXEC) < 0) return;
-  previous_wakeup_fd_ = PySignal_SetWakeupFd(signal_pipe_[1]);
+  previous_wakeup_fd_ = set_wakeup_fd(signal_pipe_[1]);
   loop_->watch_signal_fd(signal_pipe_[0]);
 }
 
 void GreenHub::remove_signal_watch() {
   if (signal_pipe_[0] < 0) return;
-  PySignal_SetWakeupFd(previous_wakeup_fd_);
+  set_wakeup_fd(previous_wakeup_fd_);
   loop_->watch_signal_fd(-1);
   // Let the ring drop its poll on the pipe before the fds are closed.
   try {
@@ -482,7 +497,7 @@ void GreenHub::after_fork_in_child() {
     ::close(signal_pipe_[1]);
     signal_pipe_[0] = signal_pipe_[1] = -1;
     if (::pipe2(signal_pipe_, O_NONBLOCK | O_CLOEXEC) == 0) {
-      PySignal_SetWakeupFd(signal_pipe_[1]);
+      set_wakeup_fd(signal_pipe_[1]);
       loop_->watch_signal_fd(signal_pipe_[0]);
     }
   }

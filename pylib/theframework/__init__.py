@@ -2,28 +2,37 @@
 blocking standard library cooperative.
 
 Inside ``tfpython`` everything runs in a greenlet driven by the hub; the
-user API below is what programs call directly.
+user API below is what programs call directly. Its parts are imported on
+first use, so that starting tfpython costs no more than it must.
 """
 from theframework._core import core as _core
-from theframework.hub import (
-    DeadlockError,
-    call_soon_threadsafe,
-    get_hub_id,
-    hub_is_running,
-    run,
-    sleep,
-)
-from theframework.greenlets import Greenlet, GreenletExit, joinall, kill, killall, spawn, spawn_later
-from theframework.sync import Event
-from theframework.timeout import Timeout, with_timeout
-from theframework.pool import Group, Pool
-from theframework.threadpool import run_in_thread
 
-__all__ = [
-    "DeadlockError", "Event", "Greenlet", "GreenletExit", "Group", "Pool", "Timeout",
-    "call_soon_threadsafe", "get_hub_id", "hub_is_running", "joinall", "kill", "killall",
-    "run", "run_in_thread", "sleep", "spawn", "spawn_later", "with_timeout",
-]
+_API = {
+    "DeadlockError": "hub", "call_soon_threadsafe": "hub", "get_hub_id": "hub",
+    "hub_is_running": "hub", "run": "hub", "sleep": "hub",
+    "Greenlet": "greenlets", "GreenletExit": "greenlets", "joinall": "greenlets",
+    "kill": "greenlets", "killall": "greenlets", "spawn": "greenlets", "spawn_later": "greenlets",
+    "Event": "sync",
+    "Timeout": "timeout", "with_timeout": "timeout",
+    "Group": "pool", "Pool": "pool",
+    "run_in_thread": "threadpool",
+}
+
+__all__ = sorted(_API)
+
+
+def __getattr__(name):
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError("module 'theframework' has no attribute %r" % (name,))
+    import importlib
+    value = getattr(importlib.import_module("theframework." + module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_API))
 
 
 def _start_under_launcher(patch):
