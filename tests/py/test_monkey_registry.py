@@ -1,0 +1,60 @@
+"""The patch registry: originals, patched-state queries, lazy patching."""
+import sys
+import time
+
+from conftest import run_tfpython
+from theframework import monkey
+
+
+def test_time_is_patched_and_original_kept():
+    assert monkey.is_module_patched("time")
+    assert monkey.is_object_patched("time", "sleep")
+    original = monkey.get_original("time", "sleep")
+    assert original is not time.sleep
+    assert original.__module__ == "time" and original.__self__ is sys.modules["time"]
+
+
+def test_unpatched_names_give_the_current_value():
+    assert not monkey.is_object_patched("time", "monotonic")
+    assert monkey.get_original("time", "monotonic") is time.monotonic
+    assert monkey.get_original("time", ["monotonic", "time"]) == [time.monotonic, time.time]
+
+
+def test_patching_twice_is_a_no_op():
+    before = time.sleep
+    monkey.patch_all()
+    monkey.patch_module("time")
+    assert time.sleep is before
+    assert monkey.get_original("time", "sleep") is not before
+
+
+def test_unknown_module_is_refused():
+    import pytest
+    with pytest.raises(ValueError):
+        monkey.patch_module("no_such_module")
+
+
+def test_module_imported_after_start_is_patched_on_import_and_keeps_its_loader():
+    r = run_tfpython("""
+        import sys, types, theframework.monkey as m
+        fake = types.ModuleType("theframework.monkey.fake")
+        fake.patches = lambda module: {"PATCHED_MARK": True}
+        sys.modules["theframework.monkey.fake"] = fake
+        m.PATCH_MODULES["fractions"] = "fake"
+        m.patch_all()
+        assert "fractions" not in sys.modules
+        import fractions
+        print(m.is_module_patched("fractions"), fractions.PATCHED_MARK, type(fractions.__loader__).__name__)
+    """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "True True SourceFileLoader\n"
+
+
+def test_restore_puts_originals_back():
+    r = run_tfpython("""
+        import time, theframework.monkey as m
+        original = m.get_original("time", "sleep")
+        m.restore()
+        print(time.sleep is original, m.is_module_patched("time"))
+    """)
+    assert r.stdout == "True False\n", r.stderr
