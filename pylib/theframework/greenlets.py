@@ -28,6 +28,7 @@ class Greenlet(greenlet):
         self.value = None
         self._exception = None
         self._joiners = None
+        self._kill_before_start = None
 
     @property
     def name(self):
@@ -49,6 +50,8 @@ class Greenlet(greenlet):
 
     def run(self):
         try:
+            if self._kill_before_start is not None:
+                raise self._kill_before_start
             self.value = self._function(*self._args, **self._kwargs)
         except GreenletExit as e:
             self.value = e
@@ -107,10 +110,14 @@ class Greenlet(greenlet):
         """Raise ``exception`` in the greenlet; wait for it to end if block."""
         if self.dead:
             return
-        if not self:  # never started: it ends without running
-            self.throw(exception)
-            return
-        _core.throw(self, exception)
+        if isinstance(exception, type):
+            exception = exception()
+        if not self:
+            # Never started: switching into it would end in the hub, not
+            # here. It ends, without running its function, when scheduled.
+            self._kill_before_start = exception
+        else:
+            _core.throw(self, exception)
         if block:
             self.join(timeout)
 

@@ -1,0 +1,691 @@
+#!/usr/bin/python3.11
+"""Benchmark orchestrator: runs every benchmark, then writes the report.
+
+Called by run.sh, which builds the C programs first:
+
+    /usr/bin/python3.11 bench/run.py [--quick] --tfpython PATH --build-dir DIR
+                                     [--only echo,http,sleepers,startup,idle,latency]
+
+Every workload runs in its own process group with a deadline; a workload
+that fails (non-zero exit, timeout, nothing echoed) becomes a
+"failed: <reason>" row and the run goes on. Workloads and servers are pinned
+to CPU 0, load generators to CPU 1. The results go to
+results/raw/<mode>.json (every number, every run) and report.py renders
+results/latest.md (full) or results/quick.md (--quick) with the charts.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import resource
+import select
+import shlex
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import report
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS = BENCH / "results"
+PY = "/usr/bin/python3.11"
+HOST = "127.0.0.1"
+SERVER_CPU, CLIENT_CPU = 0, 1
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+ECHO_CONNS, ECHO_MSGSIZE = 50, 64
+HTTP_CONNS = 50
+BENCHMARKS = ("echo", "http", "sleepers", "startup", "idle", "latency")
+
+
+class Failed(Exception):
+    """A run that failed; its message becomes the table's "failed: ..." text."""
+
+
+@dataclass
+class Settings:
+    quick: bool
+    echo_seconds: float       # one load generator window
+    echo_repeats: int         # windows per server (median reported)
+    http_seconds: int         # one wrk run (whole seconds: wrk's unit)
+    http_repeats: int
+    sleepers: int             # tasks in the sleepers benchmark
+    os_thread_cap: int        # plain python3.11 threads: at most this many
+    startup_warmup: int
+    startup_runs: int
+    rss_runs: int
+    idle_seconds: float
+    sleep_samples: int        # time.sleep(0.05) calls
+    select_samples: int       # write -> select wake-ups
+
+    @classmethod
+    def for_mode(cls, quick):
+        if quick:
+            return cls(True, 2.0, 1, 2, 1, 10_000, 2_000, 1, 5, 3, 2.0, 20, 200)
+        return cls(False, 5.0, 3, 5, 3, 100_000, 10_000, 3, 40, 5, 5.0, 200, 2_000)
+
+
+# ------------------------------------------------------------------ processes
+
+def tail(text, limit=240):
+    """The last non-empty line of a process's stderr: the failure reason."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if not lines:
+        return ""
+    line = lines[-1]
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def pinned(cpu, cmd):
+    return ["taskset", "-c", str(cpu)] + [str(c) for c in cmd]
+
+
+def kill_group(proc, grace=3.0):
+    """SIGTERM the process group, then SIGKILL what is left."""
+    if proc.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def proc_cpu_seconds(pid):
+    """utime + stime of a whole process (all its threads) from /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is field 3 (state): utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+class LineReader:
+    """Reads lines from a child's unbuffered stdout pipe, with deadlines."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buf = b""
+        self.eof = False
+
+    def readline(self, deadline):
+        while b"\n" not in self.buf:
+            if self.eof:
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Failed("timed out waiting for output")
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                self.eof = True
+            self.buf += chunk
+        if b"\n" in self.buf:
+            line, self.buf = self.buf.split(b"\n", 1)
+        else:
+            line, self.buf = self.buf, b""
+        return line.decode(errors="replace") if (line or not self.eof) else None
+
+
+class Runner:
+    """Runs the workloads, records what each printed, logs their stderr."""
+
+    def __init__(self, settings, tfpython, build_dir, log_dir):
+        self.s = settings
+        self.tfpython = tfpython
+        self.build_dir = build_dir
+        self.log_dir = log_dir
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith("PYTHON") and k != "TFPYTHON_NO_PATCH"}
+        self.env["PYTHONDONTWRITEBYTECODE"] = "1"
+        self.env["PYTHONHASHSEED"] = "0"
+        self.runtimes = {
+            "python3.11": [PY],
+            "gevent": [PY, "-m", "gevent.monkey"],
+            "tfpython": [str(tfpython)],
+        }
+
+    def command(self, runtime, script, *args):
+        return self.runtimes[runtime] + [str(BENCH / script)] + [str(a) for a in args]
+
+    def check_runtime(self, runtime):
+        if runtime == "tfpython" and not os.access(self.tfpython, os.X_OK):
+            raise Failed("tfpython not found or not executable: %s" % self.tfpython)
+
+    def binary(self, name):
+        path = self.build_dir / name
+        if not os.access(path, os.X_OK):
+            raise Failed("%s was not built (see %s.build.log)" % (name, path))
+        return path
+
+    def log_path(self, label):
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_")
+        return self.log_dir / (safe + ".log")
+
+    def run(self, label, cmd, timeout, cpu=SERVER_CPU, measure_rss=False):
+        """Runs cmd pinned to cpu, to completion; returns (stdout, info) where
+        info has process_wall_s, process_cpu_s (utime+stime, from wait4) and,
+        with measure_rss, process_rss_kib (peak RSS from /usr/bin/time)."""
+        full = pinned(cpu, cmd)
+        time_file = self.log_dir / "time.out"
+        if measure_rss:
+            full = ["/usr/bin/time", "-f", "%e %M", "-o", str(time_file)] + full
+        log = self.log_path(label)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.monotonic()
+        with open(log, "w") as err:
+            err.write("$ %s\n" % shlex.join(full))
+            err.flush()
+            proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=err, env=self.env,
+                                    start_new_session=True, cwd=ROOT)
+            try:
+                out, _ = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                kill_group(proc, grace=1.0)
+                proc.communicate()
+                raise Failed("timed out after %.0f s" % timeout)
+            finally:
+                kill_group(proc)
+        wall = time.monotonic() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        stderr = log.read_text(errors="replace").split("\n", 1)[-1]
+        if proc.returncode != 0:
+            reason = tail(stderr)
+            if proc.returncode < 0:
+                reason = "killed by signal %d%s" % (-proc.returncode, ": " + reason if reason else "")
+            elif measure_rss and reason.startswith("Command exited with non-zero status"):
+                lines = [l for l in stderr.splitlines() if l.strip()]
+                reason = tail("\n".join(lines[:-1])) or reason
+            raise Failed(reason or "exit status %d" % proc.returncode)
+        info = {"process_wall_s": wall,
+                "process_cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)}
+        if measure_rss:
+            elapsed, rss = time_file.read_text().split()[-2:]
+            info.update(process_wall_s=float(elapsed), process_rss_kib=int(rss))
+        return out.decode(errors="replace"), info
+
+    def run_json(self, label, cmd, timeout, **kw):
+        """run(), then the last JSON line the workload printed."""
+        out, info = self.run(label, cmd, timeout, **kw)
+        for line in reversed(out.splitlines()):
+            if line.startswith("{"):
+                result = json.loads(line)
+                result.update(info)
+                return result
+        raise Failed("printed no result")
+
+
+class Server:
+    """A server pinned to CPU 0, alive for a `with` block. It must print its
+    port first: a JSON line {"listening": PORT, ...} or "listening PORT"."""
+
+    def __init__(self, runner, label, cmd):
+        self.runner = runner
+        self.label = label
+        self.cmd = pinned(SERVER_CPU, cmd)
+        self.info = {}
+
+    def __enter__(self):
+        self.log = self.runner.log_path(self.label)
+        self.err = open(self.log, "w")
+        self.err.write("$ %s\n" % shlex.join(self.cmd))
+        self.err.flush()
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=self.err,
+                                     env=self.runner.env, start_new_session=True, bufsize=0, cwd=ROOT)
+        try:
+            line = LineReader(self.proc.stdout.fileno()).readline(time.monotonic() + 20)
+        except Failed:
+            line = None
+        if not line:
+            self.__exit__(None, None, None)
+            raise Failed("server did not start: %s" % (self.stderr_tail() or "no output"))
+        if line.startswith("{"):
+            self.info = json.loads(line)
+            self.port = int(self.info["listening"])
+        else:
+            self.port = int(line.split()[1])
+        return self
+
+    def stderr_tail(self):
+        self.err.flush()
+        return tail(self.log.read_text(errors="replace").split("\n", 1)[-1])
+
+    def check_alive(self):
+        if self.proc.poll() is not None:
+            raise Failed("server exited with status %s: %s" % (self.proc.returncode, self.stderr_tail()))
+
+    def cpu_seconds(self):
+        self.check_alive()
+        return proc_cpu_seconds(self.proc.pid)
+
+    def __exit__(self, *exc):
+        kill_group(self.proc)
+        self.proc.stdout.close()
+        self.err.close()
+        return False
+
+
+# ------------------------------------------------------------ common helpers
+
+def unpatched_note(info, needs):
+    """For tfpython rows: which of the modules this workload relies on are not
+    patched yet (so it measured OS threads / blocking calls)."""
+    if info.get("runtime") != "tfpython":
+        return ""
+    missing = [m for m in needs if m not in info.get("patched", [])]
+    if not missing:
+        return ""
+    return "tfpython has not patched %s yet" % ", ".join(missing)
+
+
+def attempt(row, fn):
+    """Runs fn() and merges its result into row, or marks row failed."""
+    try:
+        row.update(fn())
+        row["ok"] = True
+    except Failed as exc:
+        row.update(ok=False, error=str(exc))
+    except Exception as exc:  # a bug in a benchmark must not end the run
+        row.update(ok=False, error="%s: %s" % (type(exc).__name__, exc))
+    status = "ok" if row["ok"] else "FAILED: " + row["error"]
+    print("  %-48s %s" % (row["label"], status), flush=True)
+    return row
+
+
+def median_of(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+# --------------------------------------------------------------- benchmarks
+
+def echo_rows(r):
+    """1. Echo ping-pong: 50 connections x 64-byte messages, one in flight each."""
+    s = r.s
+    servers = [
+        ("c", "C io_uring (echo_uring.c)", None, None, ()),
+        ("threads", "python3.11 threads", "python3.11", ("echo_threads.py",), ()),
+        ("gevent", "gevent threads (-m gevent.monkey)", "gevent", ("echo_threads.py",), ()),
+        ("tf_threads", "tfpython threads", "tfpython", ("echo_threads.py",), ("socket", "threading")),
+        ("tf_spawn", "tfpython theframework.spawn", "tfpython", ("echo_spawn.py",), ("socket",)),
+        ("asyncio", "asyncio streams", "python3.11", ("echo_asyncio.py",), ()),
+        ("uvloop", "asyncio streams + uvloop", "python3.11", ("echo_asyncio.py", "--uvloop"), ()),
+    ]
+    rows = []
+    for key, label, runtime, script, needs in servers:
+        row = {"key": key, "label": label, "runtime": runtime or "C"}
+
+        def measure(runtime=runtime, script=script, needs=needs, label=label):
+            if runtime is None:
+                cmd = [r.binary("echo_uring")]
+            else:
+                r.check_runtime(runtime)
+                cmd = r.command(runtime, *script)
+            loadgen = r.binary("loadgen")
+            runs = []
+            with Server(r, "echo " + label, cmd) as server:
+                note = unpatched_note(server.info, needs)
+                for i in range(s.echo_repeats):
+                    try:
+                        runs.append(echo_window(r, server, loadgen, "echo %s run %d" % (label, i)))
+                    except Failed as exc:
+                        raise Failed("%s%s" % (exc, " (%s)" % note if note else ""))
+            return {"msgs_per_s": median_of(runs, "msgs_per_s"),
+                    "cpu_us_per_msg": median_of(runs, "cpu_us_per_msg"),
+                    "runs": runs, "patched": server.info.get("patched"), "note": note}
+
+        rows.append(attempt(row, measure))
+    return rows
+
+
+def echo_window(r, server, loadgen, label):
+    """One load generator run; the server's CPU is read on its "measuring"
+    and "done" lines, so only the measurement window counts."""
+    s = r.s
+    cmd = pinned(CLIENT_CPU, [loadgen, HOST, server.port, ECHO_CONNS, ECHO_MSGSIZE, s.echo_seconds])
+    log = r.log_path(label)
+    with open(log, "w") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, bufsize=0,
+                                start_new_session=True, env=r.env)
+        try:
+            reader = LineReader(proc.stdout.fileno())
+            deadline = time.monotonic() + s.echo_seconds + 15
+            cpu0 = cpu1 = None
+            done = None
+            while True:
+                line = reader.readline(deadline)
+                if line is None:
+                    break
+                if line == "measuring":
+                    cpu0 = server.cpu_seconds()
+                elif line.startswith("done "):
+                    cpu1 = server.cpu_seconds()
+                    done = dict(kv.split("=") for kv in line.split()[1:])
+            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        finally:
+            kill_group(proc)
+            proc.stdout.close()
+    server.check_alive()
+    messages = int(done["messages"]) if done else 0
+    if proc.returncode != 0 or not messages or cpu0 is None:
+        reason = tail(log.read_text(errors="replace")) or "load generator exit status %s" % proc.returncode
+        raise Failed(reason.removeprefix("loadgen: "))
+    cpu = cpu1 - cpu0
+    return {"messages": messages, "seconds": float(done["seconds"]),
+            "msgs_per_s": float(done["rate"]), "server_cpu_s": cpu,
+            "cpu_us_per_msg": cpu / messages * 1e6, "errors": int(done["errors"])}
+
+
+WRK_LATENCY = re.compile(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+
+
+def parse_wrk(out):
+    m = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
+    rps = re.search(r"Requests/sec:\s*([\d.]+)", out)
+    if not m or not rps:
+        raise Failed("could not read wrk's output")
+    result = {"requests": int(m.group(1)), "req_per_s": float(rps.group(1))}
+    scale = {"us": 1.0, "ms": 1e3, "s": 1e6}
+    for pct, value, unit in WRK_LATENCY.findall(out):
+        result["p%s_us" % pct] = float(value) * scale[unit]
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    result["socket_errors"] = sum(int(x) for x in errors.groups()) if errors else 0
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    result["non_2xx"] = int(non2xx.group(1)) if non2xx else 0
+    return result
+
+
+def http_rows(r):
+    """2. HTTP: ThreadingHTTPServer (HTTP/1.1 keep-alive) under wrk -t1 -c50."""
+    s = r.s
+    servers = [
+        ("threads", "python3.11 ThreadingHTTPServer", "python3.11"),
+        ("gevent", "gevent (-m gevent.monkey)", "gevent"),
+        ("tfpython", "tfpython", "tfpython"),
+    ]
+    rows = []
+    for key, label, runtime in servers:
+        row = {"key": key, "label": label, "runtime": runtime}
+
+        def measure(runtime=runtime, label=label):
+            r.check_runtime(runtime)
+            runs = []
+            with Server(r, "http " + label, r.command(runtime, "http_server.py")) as server:
+                note = unpatched_note(server.info, ("socket", "threading", "selectors"))
+                url = "http://%s:%d/" % (HOST, server.port)
+                wrk = ["wrk", "-t1", "-c%d" % HTTP_CONNS, "--timeout", "2s", "--latency"]
+                try:
+                    r.run("http %s warm-up" % label, wrk + ["-d1s", url], 20, cpu=CLIENT_CPU)
+                    for i in range(s.http_repeats):
+                        cpu0 = server.cpu_seconds()
+                        out, _ = r.run("http %s run %d" % (label, i),
+                                       wrk + ["-d%ds" % s.http_seconds, url],
+                                       s.http_seconds + 20, cpu=CLIENT_CPU)
+                        cpu = server.cpu_seconds() - cpu0
+                        result = parse_wrk(out)
+                        if result["requests"] == 0:
+                            raise Failed("no request answered")
+                        result.update(server_cpu_s=cpu, cpu_us_per_req=cpu / result["requests"] * 1e6)
+                        runs.append(result)
+                except Failed as exc:
+                    raise Failed("%s%s" % (exc, " (%s)" % note if note else ""))
+            errors = sum(x["socket_errors"] + x["non_2xx"] for x in runs)
+            if errors:
+                note = "; ".join(filter(None, [note, "%d socket errors / non-2xx answers" % errors]))
+            return {"req_per_s": median_of(runs, "req_per_s"),
+                    "cpu_us_per_req": median_of(runs, "cpu_us_per_req"),
+                    "p50_us": median_of(runs, "p50_us") if all("p50_us" in x for x in runs) else None,
+                    "p99_us": median_of(runs, "p99_us") if all("p99_us" in x for x in runs) else None,
+                    "runs": runs, "patched": server.info.get("patched"), "note": note}
+
+        rows.append(attempt(row, measure))
+    return rows
+
+
+def sleepers_rows(r):
+    """3. N sleepers, each sleeping a random 0-1 s."""
+    s = r.s
+    n, cap = s.sleepers, min(s.sleepers, s.os_thread_cap)
+    timeout = 60 if s.quick else 180
+    workloads = [
+        # key, label, runtime, script + args, baseline runtime for KiB/task
+        ("tf_threads", "tfpython: threading.Thread", "tfpython",
+         ("sleepers_threads.py", n, "--max-os-threads", 0), "tfpython"),
+        ("gevent_threads", "gevent (-m gevent.monkey): threading.Thread", "gevent",
+         ("sleepers_threads.py", n, "--max-os-threads", 0), "gevent"),
+        ("py_threads", "python3.11: threading.Thread (OS threads, capped)", "python3.11",
+         ("sleepers_threads.py", cap, "--max-os-threads", cap), "python3.11"),
+        ("tf_spawn", "tfpython: theframework.spawn + time.sleep", "tfpython",
+         ("sleepers_spawn.py", n), "tfpython"),
+        ("gevent_spawn", "gevent.spawn + gevent.sleep", "python3.11",
+         ("sleepers_gevent.py", n), "gevent"),
+        ("asyncio", "asyncio: create_task + asyncio.sleep", "python3.11",
+         ("sleepers_asyncio.py", n), "python3.11"),
+    ]
+    rows = []
+    for key, label, runtime, args, baseline in workloads:
+        row = {"key": key, "label": label, "runtime": runtime, "baseline": baseline}
+
+        def measure(key=key, runtime=runtime, args=args, label=label):
+            r.check_runtime(runtime)
+            result = r.run_json("sleepers " + label, r.command(runtime, *args), timeout, measure_rss=True)
+            if key == "py_threads" and cap < n:
+                result["note"] = "capped at %d OS threads: %d would exceed pid_max / max_map_count" % (cap, n)
+            return result
+
+        rows.append(attempt(row, measure))
+    return rows
+
+
+def startup_rows(r):
+    """4. Start-up: hyperfine -N of two one-liners per runtime, plus peak RSS."""
+    s = r.s
+    snippets = [("pass", "pass"), ("imports", "import ssl, json, http.client")]
+    gevent_prefix = "from gevent import monkey; monkey.patch_all()"
+    runtimes = [
+        ("python3.11", "python3.11", lambda code: [PY, "-c", code]),
+        ("gevent", "python3.11 + gevent patch_all()",
+         lambda code: [PY, "-c", gevent_prefix if code == "pass" else gevent_prefix + "; " + code]),
+        ("tfpython", "tfpython", lambda code: [str(r.tfpython), "-c", code]),
+    ]
+    rows = []
+    for snippet_key, code in snippets:
+        for runtime, label, make in runtimes:
+            row = {"key": "%s/%s" % (runtime, snippet_key), "snippet": snippet_key, "code": code,
+                   "label": label, "runtime": runtime}
+
+            def measure(runtime=runtime, make=make, label=label, snippet_key=snippet_key, code=code):
+                r.check_runtime(runtime)
+                cmd = make(code)
+                tag = "startup %s %s" % (label, snippet_key)
+                json_path = r.log_dir / "hyperfine.json"
+                r.run(tag, ["hyperfine", "-N", "--style", "none", "--warmup", s.startup_warmup,
+                            "--runs", s.startup_runs, "--export-json", json_path, shlex.join(cmd)],
+                      timeout=120)
+                h = json.loads(json_path.read_text())["results"][0]
+                rss = [r.run(tag + " rss", cmd, 30, measure_rss=True)[1]["process_rss_kib"]
+                       for _ in range(s.rss_runs)]
+                return {"command": shlex.join(cmd), "mean_s": h["mean"], "stddev_s": h["stddev"],
+                        "median_s": h["median"], "min_s": h["min"], "runs": len(h["times"]),
+                        "peak_rss_kib": statistics.median(rss)}
+
+            rows.append(attempt(row, measure))
+    return rows
+
+
+def idle_rows(r):
+    """5. CPU used while blocked: sleep, select.select, selectors."""
+    s = r.s
+    d = s.idle_seconds
+    rows = []
+    phases = [
+        ("sleep", "time.sleep(%g)" % d, ()),
+        ("select", "select.select() on an idle socket", ("select",)),
+        ("selectors", "selectors.DefaultSelector().select()", ("selectors",)),
+    ]
+    for runtime in ("python3.11", "gevent", "tfpython"):
+        for phase, label, needs in phases:
+            row = {"key": "%s/%s" % (runtime, phase), "phase": phase, "label": label, "runtime": runtime}
+
+            def measure(runtime=runtime, phase=phase, needs=needs):
+                r.check_runtime(runtime)
+                result = r.run_json("idle %s %s" % (runtime, phase),
+                                    r.command(runtime, "idle.py", phase, d), d + 30)
+                if result.get("ready"):
+                    raise Failed("select reported the idle socket ready")
+                result["note"] = unpatched_note(result, needs)
+                return result
+
+            rows.append(attempt(row, measure))
+        # The literal one-liner: whole process, start-up included.
+        code = "import time; time.sleep(%g)" % d
+        if runtime == "gevent":
+            cmd = [PY, "-c", "from gevent import monkey; monkey.patch_all(); " + code]
+        else:
+            cmd = r.runtimes[runtime] + ["-c", code]
+        row = {"key": "%s/oneliner" % runtime, "phase": "oneliner", "runtime": runtime,
+               "label": "-c \"%s\" (whole process)" % code, "command": shlex.join(cmd)}
+
+        def whole(runtime=runtime, cmd=cmd):
+            r.check_runtime(runtime)
+            _, info = r.run("idle %s one-liner" % runtime, cmd, d + 30)
+            return {"cpu_ms": info["process_cpu_s"] * 1e3, "wall_s": info["process_wall_s"]}
+
+        rows.append(attempt(row, whole))
+    return rows
+
+
+def latency_rows(r):
+    """6. Wake-up latency: time.sleep(0.05) overshoot; write -> select return."""
+    s = r.s
+    sleep_rows, select_rows = [], []
+    for runtime in ("python3.11", "gevent", "tfpython"):
+        row = {"key": runtime, "label": runtime if runtime != "gevent" else "gevent (-m gevent.monkey)",
+               "runtime": runtime}
+
+        def measure(runtime=runtime):
+            r.check_runtime(runtime)
+            return r.run_json("latency sleep %s" % runtime,
+                              r.command(runtime, "latency_sleep.py", s.sleep_samples, 0.05),
+                              s.sleep_samples * 0.2 + 30)
+
+        sleep_rows.append(attempt(row, measure))
+    variants = [
+        ("python3.11", "python3.11 threads", "python3.11", "threads", ()),
+        ("gevent", "gevent threads (-m gevent.monkey)", "gevent", "threads", ()),
+        ("tf_threads", "tfpython threads", "tfpython", "threads", ("select", "socket", "threading")),
+        ("tf_spawn", "tfpython theframework.spawn", "tfpython", "spawn", ("select", "socket")),
+    ]
+    for key, label, runtime, mode, needs in variants:
+        row = {"key": key, "label": label, "runtime": runtime}
+
+        def measure(runtime=runtime, mode=mode, needs=needs, label=label):
+            r.check_runtime(runtime)
+            try:
+                result = r.run_json("latency select %s" % label,
+                                    r.command(runtime, "latency_select.py", mode, s.select_samples),
+                                    s.select_samples * 0.01 + 30)
+            except Failed as exc:
+                if runtime == "tfpython":
+                    raise Failed("%s (needs cooperative %s)" % (exc, ", ".join(needs)))
+                raise
+            result["note"] = unpatched_note(result, needs)
+            return result
+
+        select_rows.append(attempt(row, measure))
+    return {"sleep": sleep_rows, "select": select_rows}
+
+
+# ------------------------------------------------------------------- driver
+
+def versions(tfpython):
+    def out(cmd):
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+            return (p.stdout or p.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.SubprocessError):
+            return "unknown"
+
+    def pkg(name):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "missing"
+
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    commit = out(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit + (" (with uncommitted changes)" if dirty else ""),
+        "kernel": platform.release(), "cpu": cpu, "cpus": os.cpu_count(),
+        "python": out([PY, "--version"]), "tfpython": out([str(tfpython), "--version"]),
+        "tfpython_path": str(tfpython),
+        "gevent": pkg("gevent"), "uvloop": pkg("uvloop"),
+        "wrk": out(["wrk", "--version"]).split(" [")[0], "hyperfine": out(["hyperfine", "--version"]),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="every benchmark for a few seconds (CI)")
+    ap.add_argument("--tfpython", required=True, type=Path)
+    ap.add_argument("--build-dir", type=Path, default=ROOT / "build" / "bench")
+    ap.add_argument("--only", default=",".join(BENCHMARKS),
+                    help="comma-separated subset of: " + ", ".join(BENCHMARKS))
+    args = ap.parse_args()
+    only = [b.strip() for b in args.only.split(",") if b.strip()]
+    unknown = set(only) - set(BENCHMARKS)
+    if unknown:
+        ap.error("unknown benchmark(s): %s" % ", ".join(sorted(unknown)))
+
+    settings = Settings.for_mode(args.quick)
+    mode = "quick" if args.quick else "full"
+    tfpython = args.tfpython.resolve() if args.tfpython.exists() else args.tfpython
+    raw = RESULTS / "raw"
+    runner = Runner(settings, tfpython, args.build_dir.resolve(), raw / ("logs-" + mode))
+
+    started = time.monotonic()
+    results = {"mode": mode, "settings": settings.__dict__, "meta": versions(tfpython), "benchmarks": {}}
+    steps = {"echo": echo_rows, "http": http_rows, "sleepers": sleepers_rows,
+             "startup": startup_rows, "idle": idle_rows, "latency": latency_rows}
+    for name in BENCHMARKS:
+        if name not in only:
+            continue
+        print("== %s" % name, flush=True)
+        t0 = time.monotonic()
+        results["benchmarks"][name] = steps[name](runner)
+        print("   (%.0f s)" % (time.monotonic() - t0), flush=True)
+    results["meta"]["duration_s"] = time.monotonic() - started
+
+    raw.mkdir(parents=True, exist_ok=True)
+    (raw / ("%s.json" % mode)).write_text(json.dumps(results, indent=1))
+    if args.quick:
+        md, charts = RESULTS / "quick.md", RESULTS / "quick"
+    else:
+        md, charts = RESULTS / "latest.md", RESULTS
+    report.write(results, md, charts)
+    print("report: %s (%.0f s)" % (md.relative_to(ROOT), results["meta"]["duration_s"]), flush=True)
+
+
+if __name__ == "__main__":
+    main()

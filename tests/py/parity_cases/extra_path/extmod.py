@@ -1,0 +1,1 @@
+print("extmod imported from PYTHONPATH")

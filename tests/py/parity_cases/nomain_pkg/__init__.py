@@ -1,0 +1,1 @@
+print("nomain_pkg imported")

@@ -1,0 +1,1 @@
+print("pkg/__init__ imported as", __name__)

@@ -1,0 +1,5 @@
+def fail():
+    raise LookupError("raised by pkg.raises")
+
+
+fail()

@@ -1,0 +1,6 @@
+def interrupt():
+    raise KeyboardInterrupt
+
+
+print("about to interrupt")
+interrupt()

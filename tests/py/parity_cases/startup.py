@@ -1,0 +1,2 @@
+STARTUP_VAR = "set by PYTHONSTARTUP"
+print("startup file ran")

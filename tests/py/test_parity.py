@@ -1,0 +1,529 @@
+"""Parity of tfpython's command line with Debian's python3.11.
+
+Every row of CASES runs once under tfpython and once under the reference
+interpreter, with the same arguments, environment, stdin and working
+directory; the exit status, stdout and stderr must be identical after the
+normalisations listed in DELIBERATE_DIFFERENCES.
+
+Run it as
+
+    TFPYTHON=/work/main/build/default/tfpython \\
+        /work/main/build/default/tfpython -m pytest -q -p no:cacheprovider tests/py/test_parity.py
+
+TFPYTHON=/usr/bin/python3.11 checks the harness itself: every case must pass.
+
+Each run gets a fresh copy of tests/py/parity_cases/ at the same path
+(<tmp>/work), used as the working directory, so paths printed by the
+programs are the same for both interpreters and nothing one run writes can
+affect the other. Cases name files there as scripts/<name>.py, pkg.<mod>,
+appdir, ...; "{work}" in an argument or environment value is that directory.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REFERENCE = "/usr/bin/python3.11"
+TFPYTHON = os.environ.get("TFPYTHON", "/work/main/build/default/tfpython")
+CASES_DIR = Path(__file__).resolve().parent / "parity_cases"
+TIMEOUT = 30
+
+
+def _spellings(*exes):
+    """The ways an interpreter's path may be printed, longest first."""
+    names = set()
+    for exe in exes:
+        names.add(exe)
+        names.add(os.path.abspath(exe))
+        names.add(os.path.realpath(exe))
+    return sorted(names, key=len, reverse=True)
+
+
+# Every difference between tfpython and python3.11 that is deliberate (or is
+# noise between two runs of one interpreter), with why it is allowed and how
+# the comparison removes it. Anything not listed here is a parity bug.
+DELIBERATE_DIFFERENCES = {
+    "interpreter-path": {
+        "reason": "tfpython is another binary: sys.executable, sys._base_executable, "
+                  "sys.orig_argv[0], and the program name (argv[0] as invoked) in the "
+                  "usage/-h text and in \"can't open file\" messages name the binary "
+                  "that was run.",
+        "replace": [(re.escape(p), "<PYTHON>") for p in _spellings(TFPYTHON, REFERENCE)],
+    },
+    "object-addresses": {
+        "reason": "reprs such as <function f at 0x7f...> differ between any two runs "
+                  "(ASLR), even of the same interpreter.",
+        "replace": [(r"\b0x[0-9a-f]{6,16}\b", "0xADDR")],
+    },
+    "verbose-import-trace": {
+        "reason": "-v (and PYTHONVERBOSE) traces every import on stderr. tfpython "
+                  "imports greenlet and theframework (and what they import) before "
+                  "the program runs, and python3.11 does not, so the trace lines "
+                  "necessarily differ; only the exit status and stdout are compared.",
+        "ignore_stderr": True,
+    },
+}
+
+_REPLACEMENTS = [(re.compile(pattern.encode()), new.encode())
+                 for entry in DELIBERATE_DIFFERENCES.values()
+                 for pattern, new in entry.get("replace", [])]
+
+
+def normalise(data: bytes) -> bytes:
+    for pattern, new in _REPLACEMENTS:
+        data = pattern.sub(new, data)
+    return data
+
+
+# ---------------------------------------------------------------------------
+# The table.
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    args: tuple
+    stdin: bytes = b""
+    env: dict = field(default_factory=dict)  # overrides; None unsets a variable
+    merge: bool = False  # stderr into the stdout pipe: checks interleaving
+    setup: str | None = None  # a key of SETUPS, run in the work directory
+    allow: str | None = None  # a key of DELIBERATE_DIFFERENCES that relaxes the comparison
+
+
+def C(id, *args, stdin="", **kw):
+    if isinstance(stdin, str):
+        stdin = stdin.encode()
+    return Case(id, tuple(args), stdin=stdin, **kw)
+
+
+NO_UNBUFFERED = {"PYTHONUNBUFFERED": None}
+
+SHOW_FLAGS = "import sys; print(sys.flags)"
+SHOW_PATH = "import sys; print(sys.path)"
+SHOW_ENCODINGS = ("import sys, locale; "
+                  "print(sys.stdin.encoding, sys.stdin.errors, sys.stdout.encoding, sys.stdout.errors, "
+                  "sys.stderr.encoding, sys.stderr.errors, sys.getfilesystemencoding(), "
+                  "sys.getfilesystemencodeerrors(), locale.getpreferredencoding(False), "
+                  "sys.flags.utf8_mode)")
+OUT_ERR_OUT = "import sys; print('out 1'); print('err 1', file=sys.stderr); print('out 2')"
+STDIN_SHOW = """\
+import sys
+print("argv", sys.argv)
+print("path0", repr(sys.path[0]))
+print("name", __name__, "file", __file__, "loader", __loader__)
+print("spec", __spec__, "package", __package__)
+"""
+
+CASES = [
+    # --- -c ---------------------------------------------------------------
+    C("c-print", "-c", "print('hello')"),
+    C("c-argv", "-c", "import sys; print(sys.argv)", "a", "-b", "--c", "-"),
+    C("c-path0", "-c", "import sys; print(repr(sys.path[0]))"),
+    C("c-flags", "-c", SHOW_FLAGS),
+    C("c-main-attrs", "-c",
+      "print(__name__, '__file__' in globals(), __spec__, __loader__, __package__, __doc__)"),
+    C("c-globals", "-c", "print(sorted(globals()))"),
+    C("c-executable", "-c", "import sys; print(sys.executable); print(sys._base_executable)"),
+    C("c-orig-argv", "-X", "dev", "-W", "ignore", "-c", "import sys; print(sys.orig_argv)", "a", "b"),
+    C("c-combined-flags", "-Bqc", "import sys; print(sys.argv, sys.flags.quiet)", "x"),
+    C("c-multiline", "-c", "def f(x):\n    return x * 2\n\nprint(f(21))"),
+    C("c-cookie-ignored", "-c", "# -*- coding: latin-1 -*-\nprint('é', len('é'))"),
+    C("c-nonascii-argv", "-c", "import sys; print(sys.argv)", "héllo", "日本"),
+    C("c-undecodable-argv", "-c", "import sys; print(ascii(sys.argv))", b"\xff\xfe"),
+    # SystemExit
+    C("c-exit-none", "-c", "import sys; sys.exit()"),
+    C("c-exit-none-explicit", "-c", "raise SystemExit(None)"),
+    C("c-exit-int", "-c", "import sys; print('exiting'); sys.exit(3)"),
+    C("c-exit-str", "-c", "import sys; sys.exit('fatal: bye')"),
+    C("c-exit-object", "-c", "import sys; sys.exit([1, 'two'])"),
+    C("c-exit-float", "-c", "import sys; sys.exit(2.5)"),
+    C("c-exit-true", "-c", "import sys; sys.exit(True)"),
+    C("c-exit-subclass", "-c", "class Quit(SystemExit): pass\nraise Quit(6)"),
+    C("c-exit-256", "-c", "import sys; sys.exit(256)"),
+    C("c-exit-257", "-c", "import sys; sys.exit(257)"),
+    C("c-exit-1000", "-c", "import sys; sys.exit(1000)"),
+    C("c-exit-minus-1", "-c", "import sys; sys.exit(-1)"),
+    C("c-exit-minus-2", "-c", "import sys; sys.exit(-2)"),
+    C("c-exit-2pow31", "-c", "import sys; sys.exit(2**31)"),
+    C("c-exit-2pow63", "-c", "import sys; sys.exit(2**63)"),
+    C("c-builtin-exit", "-c", "exit(3)"),
+    C("c-builtin-quit", "-c", "quit(4)"),
+    C("c-builtin-exit-no-site", "-S", "-c", "exit(3)"),
+    C("c-os-exit", "-c", "import os; print('before'); os._exit(7)"),
+    C("c-os-exit-buffered-lost", "-c", "import os; print('lost in the buffer'); os._exit(7)",
+      env=NO_UNBUFFERED),
+    C("c-exit-in-finally", "-c",
+      "import sys\ntry:\n    sys.exit(2)\nfinally:\n    print('finally ran')"),
+    # errors
+    C("c-exception", "-c",
+      "def inner():\n    return 1 / 0\n\ndef outer():\n    inner()\n\nouter()"),
+    C("c-exception-chain", "-c",
+      "try:\n    {}['missing']\nexcept KeyError:\n    raise ValueError('while handling')"),
+    C("c-exception-nonascii", "-c", "raise ValueError('ünïcödé ☃')"),
+    C("c-exception-group", "-c", "raise ExceptionGroup('eg', [ValueError(1), TypeError(2)])"),
+    C("c-syntax-error", "-c", "print('never')\n1 +"),
+    C("c-indentation-error", "-c", "if True:\nprint('x')"),
+    C("c-name-error", "-c", "undefined_name"),
+    C("c-recursion-error", "-c", "def f():\n    return f()\nf()"),
+    C("c-recursion-depth", "-c",
+      "import sys\ndef d(n=0):\n    try:\n        return d(n + 1)\n    except RecursionError:\n"
+      "        return n\nprint(sys.getrecursionlimit(), d())"),
+    C("c-stack", "-c", "import traceback, sys; traceback.print_stack(file=sys.stdout)"),
+    C("c-frame-back", "-c", "import sys, inspect; print(sys._getframe().f_back, len(inspect.stack()))"),
+    C("c-assert", "-c", "assert 1 == 2, 'assertion message'"),
+    # KeyboardInterrupt and signals
+    C("c-kbint", "-c", "print('before'); raise KeyboardInterrupt"),
+    C("c-kbint-by-signal", "-c",
+      "import os, signal\nos.kill(os.getpid(), signal.SIGINT)\nfor i in range(10**8):\n    pass"),
+    C("c-kbint-during-sleep", "-c",
+      "import os, signal, time\n"
+      "signal.signal(signal.SIGALRM, lambda *a: os.kill(os.getpid(), signal.SIGINT))\n"
+      "signal.setitimer(signal.ITIMER_REAL, 0.2)\n"
+      "time.sleep(5)"),
+    C("c-kbint-caught", "-c",
+      "try:\n    raise KeyboardInterrupt\nexcept KeyboardInterrupt:\n    print('caught')"),
+    C("c-sigterm", "-c", "import os, signal; print('dying'); os.kill(os.getpid(), signal.SIGTERM)"),
+    C("c-signal-handlers", "-c",
+      "import signal\nfor s in ('SIGINT', 'SIGTERM', 'SIGPIPE', 'SIGCHLD', 'SIGHUP', 'SIGUSR1', "
+      "'SIGXFSZ', 'SIGALRM'):\n    print(s, signal.getsignal(getattr(signal, s)))\n"
+      "print('blocked', sorted(signal.pthread_sigmask(signal.SIG_BLOCK, [])))"),
+    C("c-proc-signal-masks", "-c",
+      "for line in open('/proc/self/status'):\n"
+      "    if line.startswith(('SigBlk', 'SigIgn', 'SigCgt')):\n        print(line, end='')"),
+    C("c-child-fds", "-c", "import os; os.system('ls /proc/self/fd')"),
+    C("c-child-signal-masks", "-c",
+      "import os; os.system(\"grep -E '^Sig(Blk|Ign)' /proc/self/status\")"),
+    # atexit
+    C("c-atexit", "-c",
+      "import atexit\natexit.register(print, 'registered first, runs last')\n"
+      "atexit.register(print, 'registered second, runs first')\nprint('body')"),
+    C("c-atexit-with-exit-code", "-c",
+      "import atexit, sys\natexit.register(print, 'atexit')\nsys.exit(9)"),
+    C("c-atexit-raises", "-c",
+      "import atexit\ndef bad():\n    raise RuntimeError('in atexit')\natexit.register(bad)\nprint('body')"),
+    C("c-atexit-sys-exit", "-c",
+      "import atexit, sys\natexit.register(sys.exit, 5)\nprint('body')"),
+    C("c-flush-failure-at-exit", "-c",
+      "import sys; sys.stdout = open('/dev/full', 'w'); print('x')"),
+    # threads
+    C("c-thread-state", "-c",
+      "import threading\nprint(threading.current_thread().name, threading.active_count(),\n"
+      "      threading.main_thread() is threading.current_thread(),\n"
+      "      [t.name for t in threading.enumerate()])"),
+    C("c-thread-sys-exit", "-c",
+      "import sys, threading\ndef f():\n    sys.exit(3)\n"
+      "t = threading.Thread(target=f)\nt.start()\nt.join()\nprint('main still running')"),
+    # stdio
+    C("c-input", "-c", "print('got', input('prompt> '))", stdin="world\n"),
+    C("c-input-eof", "-c", "input('prompt> ')"),
+    C("c-stdin-read", "-c", "import sys; print(repr(sys.stdin.read()))", stdin="abc\ndéf"),
+    C("c-stdio-objects", "-c",
+      "import sys\nfor f in (sys.stdin, sys.stdout, sys.stderr):\n"
+      "    print(type(f).__name__, type(f.buffer).__name__, type(getattr(f.buffer, 'raw', None)).__name__,"
+      " f.name,"
+      " f.fileno(), f.line_buffering, f.write_through, f.isatty())"),
+    C("c-environ", "-c", "import os; print(sorted(os.environ))"),
+    C("c-warnings-filters", "-c", "import warnings; print(warnings.filters)"),
+    C("c-unraisable", "-c",
+      "class A:\n    def __del__(self):\n        raise ValueError('in __del__')\nA()\nprint('after')"),
+    # encodings
+    C("c-nonascii-print", "-c", "print('héllo wörld ☃ 日本語 🐍')"),
+    C("c-surrogate-print", "-c", "print('\\udcff')"),
+    C("c-encodings", "-c", SHOW_ENCODINGS),
+    C("c-encodings-lc-all-c", "-c", SHOW_ENCODINGS, env={"LC_ALL": "C"}),
+    C("c-encodings-ioencoding", "-c", SHOW_ENCODINGS, env={"PYTHONIOENCODING": "latin-1:replace"}),
+    C("c-encodings-utf8-off-c-locale", "-c", SHOW_ENCODINGS, env={"LC_ALL": "C", "PYTHONUTF8": "0"}),
+    C("c-nonascii-ascii-stdout", "-c", "print('héllo')", env={"PYTHONIOENCODING": "ascii"}),
+    C("c-nonascii-ascii-replace", "-c", "print('héllo ☃')", env={"PYTHONIOENCODING": "ascii:replace"}),
+
+    # --- scripts ----------------------------------------------------------
+    C("script-relative", "scripts/show.py", "one", "two"),
+    C("script-absolute", "{work}/scripts/show.py"),
+    C("script-dotdot", "scripts/../scripts/show.py"),
+    C("script-via-symlink", "linked/show_link.py", setup="symlink"),
+    C("script-no-extension", "scripts/no_extension"),
+    C("script-raises", "scripts/raises.py"),
+    C("script-syntax-error", "scripts/syntax_error.py"),
+    C("script-skip-first-line", "-x", "scripts/skip_first.py", "arg"),
+    C("script-latin1-cookie", "scripts/latin1_cookie.py"),
+    C("script-nonascii", "scripts/nonascii.py"),
+    C("script-warnings", "scripts/warn.py"),
+    C("script-kbint", "scripts/kbint.py"),
+    C("script-exception-group", "scripts/exc_group.py"),
+    C("script-stack", "scripts/stack.py"),
+    C("script-recursion", "scripts/recursion.py"),
+    C("script-atexit", "scripts/atexit_demo.py"),
+    C("script-thread-sys-exit", "scripts/exit_in_thread.py"),
+    C("script-thread-exception", "scripts/thread_exception.py"),
+    C("script-thread-outlives-main", "scripts/thread_at_exit.py"),
+    C("script-missing", "no_such_script.py"),
+    C("script-missing-absolute", "{work}/no/such/dir/script.py"),
+    C("script-directory-without-main", "nomain_dir"),
+    C("script-after-double-dash", "--", "scripts/show.py", "-c", "x"),
+    C("script-isolated-path0", "-I", "scripts/show.py"),
+    C("script-safe-path-path0", "-P", "scripts/show.py"),
+    C("script-then-interactive", "-i", "scripts/interactive_after.py", stdin="print('value is', value)\n"),
+    # directories and zip files with __main__.py
+    C("dir-app", "appdir", "a1"),
+    C("dir-app-absolute", "{work}/appdir"),
+    C("zip-app", "app.pyz", "z1", setup="zipapp"),
+    C("zip-app-with-shebang", "shebang.pyz", setup="zipapp"),
+    C("zip-without-main", "nomain.zip", setup="zipapp"),
+
+    # --- -m ---------------------------------------------------------------
+    C("m-package-main", "-m", "pkg", "a", "b"),
+    C("m-module", "-m", "pkg.mod", "x", "--flag"),
+    C("m-raises", "-m", "pkg.raises"),
+    C("m-exits", "-m", "pkg.exits"),
+    C("m-kbint", "-m", "pkg.kbint"),
+    C("m-missing", "-m", "no_such_module"),
+    C("m-missing-submodule", "-m", "pkg.no_such_module"),
+    C("m-relative-name", "-m", ".pkg"),
+    C("m-package-without-main", "-m", "nomain_pkg"),
+    C("m-import-fails", "-m", "badpkg.mod"),
+    C("m-safe-path", "-P", "-m", "pkg"),
+    C("m-isolated", "-I", "-m", "pkg.mod"),
+    C("m-json-tool", "-m", "json.tool", stdin='{"b": 1, "a": [1, 2, {"c": "é"}]}'),
+    C("m-json-tool-sort-keys", "-m", "json.tool", "--sort-keys", "--indent", "2",
+      stdin='{"b": 1, "a": null}'),
+    C("m-json-tool-invalid", "-m", "json.tool", stdin="{not json"),
+    C("m-site", "-m", "site"),
+    C("m-this", "-m", "this"),
+    C("m-py-compile-error", "-m", "py_compile", "scripts/syntax_error.py"),
+    C("m-pdb", "-m", "pdb", "scripts/hello.py", stdin="next\nnext\np greeting\ncontinue\nquit\n"),
+
+    # --- stdin ------------------------------------------------------------
+    C("stdin-dash", "-", stdin=STDIN_SHOW),
+    C("stdin-dash-args", "-", "arg1", "arg2", stdin=STDIN_SHOW),
+    C("stdin-no-args", stdin=STDIN_SHOW),
+    C("stdin-raises", "-", stdin="print('ok')\ndef f():\n    raise TypeError('from stdin')\nf()\n"),
+    C("stdin-syntax-error", stdin="print('never')\nx = (\n"),
+    C("stdin-exit", stdin="import sys\nprint('exiting 12')\nsys.exit(12)\n"),
+    C("stdin-kbint", stdin="raise KeyboardInterrupt\n"),
+    C("stdin-latin1-cookie", stdin=b"# -*- coding: latin-1 -*-\nprint('caf\xe9')\n"),
+    C("stdin-globals", stdin="print(sorted(globals()))\n"),
+    # interactive mode on a pipe
+    C("interactive-after-c", "-i", "-c", "x = 5", stdin="print(x * 2)\n"),
+    C("interactive-quiet", "-q", "-i", stdin="print(6 * 7)\n1 + 1\n"),
+    C("interactive-banner", "-i", stdin="print('hi')\n"),
+    C("interactive-error", "-q", "-i", stdin="1 / 0\nprint('still here')\n"),
+    C("interactive-exit-code", "-q", "-i", stdin="import sys\nsys.exit(3)\n"),
+    C("interactive-startup-file", "-q", "-i", stdin="print(STARTUP_VAR)\n",
+      env={"PYTHONSTARTUP": "{work}/startup.py"}),
+    C("pythoninspect-set-by-program", "-c", "import os; os.environ['PYTHONINSPECT'] = '1'",
+      stdin="print('inspecting')\n"),
+    C("combined-qic", "-qic", "y = 3", stdin="print(y)\n"),
+
+    # --- sys.path -----------------------------------------------------------
+    C("path-default", "-c", SHOW_PATH),
+    C("path-isolated", "-I", "-c", SHOW_PATH),
+    C("path-no-user-site", "-s", "-c", SHOW_PATH),
+    C("path-no-site", "-S", "-c", SHOW_PATH),
+    C("path-no-site-site-not-imported", "-S", "-c", "import sys; print('site' in sys.modules)"),
+    C("path-safe-path", "-P", "-c", SHOW_PATH),
+    C("path-safe-path-env", "-c", SHOW_PATH, env={"PYTHONSAFEPATH": "1"}),
+    C("path-pythonpath", "-c", SHOW_PATH + "; import extmod", env={"PYTHONPATH": "{work}/extra_path"}),
+    C("path-pythonpath-ignored-by-E", "-E", "-c", SHOW_PATH, env={"PYTHONPATH": "{work}/extra_path"}),
+    C("path-script-no-site", "-S", "scripts/show.py"),
+    C("path-site-module", "-c",
+      "import site, sys; print(site.ENABLE_USER_SITE, site.getsitepackages(), sys.prefix, "
+      "sys.exec_prefix, sys.base_prefix, sys.platlibdir)"),
+
+    # --- flags --------------------------------------------------------------
+    C("flags-isolated", "-I", "-c", SHOW_FLAGS),
+    C("flags-E-s", "-E", "-s", "-c", SHOW_FLAGS),
+    C("flags-S-B-d", "-S", "-B", "-d", "-c", SHOW_FLAGS),
+    C("flags-O", "-O", "-c", SHOW_FLAGS),
+    C("flags-OO-b", "-OO", "-b", "-c", SHOW_FLAGS),
+    C("flags-bb-q-u", "-bb", "-q", "-u", "-c", SHOW_FLAGS),
+    C("flags-X-dev", "-X", "dev", "-c", SHOW_FLAGS),
+    C("flags-X-utf8", "-X", "utf8", "-c", SHOW_FLAGS),
+    C("flags-P-R", "-P", "-R", "-c", SHOW_FLAGS),
+    C("flags-interactive", "-i", "-c", SHOW_FLAGS),
+    C("flags-from-env", "-c", SHOW_FLAGS,
+      env={"PYTHONOPTIMIZE": "2", "PYTHONDEBUG": "1", "PYTHONNOUSERSITE": "1", "PYTHONINSPECT": ""}),
+    C("flags-env-ignored-by-E", "-E", "-c", SHOW_FLAGS,
+      env={"PYTHONOPTIMIZE": "2", "PYTHONDEBUG": "1", "PYTHONNOUSERSITE": "1"}),
+    C("flag-B", "-E", "-B", "-c", "import sys; print(sys.dont_write_bytecode)"),
+    C("flag-no-B", "-E", "-c", "import sys; print(sys.dont_write_bytecode)"),
+    C("flag-s", "-s", "-c", "import sys, site; print(sys.flags.no_user_site, site.ENABLE_USER_SITE)"),
+    C("flag-d", "-d", "-c", "import sys; print(sys.flags.debug)"),
+    C("flag-q", "-q", "-c", "import sys; print(sys.flags.quiet)"),
+    C("flag-O-debug-assert", "-O", "-c", "print(__debug__)\nassert False, 'not skipped'\nprint('skipped')"),
+    C("flag-O-docstrings", "-O", "scripts/docstrings.py"),
+    C("flag-OO-docstrings", "-OO", "scripts/docstrings.py"),
+    C("flag-none-docstrings", "scripts/docstrings.py"),
+    C("flag-b", "-b", "-c", "print(str(b'x')); print(b'a' == 'a')"),
+    C("flag-bb", "-bb", "-c", "print(str(b'x'))"),
+    C("flag-u-merged", "-u", "-c", OUT_ERR_OUT, env=NO_UNBUFFERED, merge=True),
+    C("buffered-merged", "-c", OUT_ERR_OUT, env=NO_UNBUFFERED, merge=True),
+    C("unbuffered-env-merged", "-c", OUT_ERR_OUT, merge=True),
+    C("buffered-script-merged", "scripts/nonascii.py", env=NO_UNBUFFERED, merge=True),
+    C("flag-v", "-v", "-c", "print('verbose')", allow="verbose-import-trace"),
+    C("flag-v-exit-code", "-v", "-c", "import sys; sys.exit(3)", allow="verbose-import-trace"),
+    C("flag-v-env", "-c", "import sys; print(sys.flags.verbose)", env={"PYTHONVERBOSE": "1"},
+      allow="verbose-import-trace"),
+    # warnings
+    C("warn-user", "-c", "import warnings; warnings.warn('careful')"),
+    C("warn-deprecation-in-main", "-c", "import warnings; warnings.warn('old', DeprecationWarning)"),
+    C("warn-W-error", "-W", "error", "-c", "import warnings; warnings.warn('now an error')"),
+    C("warn-W-error-quiet-program", "-W", "error", "-c", "print('no warnings at start-up')"),
+    C("warn-W-error-category", "-W", "error::DeprecationWarning", "-c",
+      "import warnings; warnings.warn('user warning stays'); warnings.warn('dep', DeprecationWarning)"),
+    C("warn-W-ignore", "-W", "ignore", "-c", "import warnings; warnings.warn('hidden'); print('ok')"),
+    C("warn-W-invalid", "-W", "badaction", "-c", "print('runs anyway')"),
+    C("warn-env-error", "-c", "import warnings; warnings.warn('env error')", env={"PYTHONWARNINGS": "error"}),
+    C("warn-warnoptions", "-W", "ignore::UserWarning", "-X", "dev", "-c",
+      "import sys; print(sys.warnoptions, sys._xoptions)"),
+    # -X
+    C("X-dev-quiet-program", "-X", "dev", "-c", "print('nothing else on stderr')"),
+    C("X-dev-resource-warning", "-X", "dev", "-c", "f = open('/dev/null'); del f; print('after')"),
+    C("X-dev-flags", "-X", "dev", "-c",
+      "import sys, faulthandler; print(sys.flags.dev_mode, faulthandler.is_enabled())"),
+    C("X-dev-script-warnings", "-X", "dev", "scripts/warn.py"),
+    C("X-utf8-encodings", "-X", "utf8", "-c", SHOW_ENCODINGS, env={"LC_ALL": "C"}),
+    C("X-utf8-0-encodings", "-X", "utf8=0", "-c", SHOW_ENCODINGS),
+    C("X-utf8-invalid", "-X", "utf8=bad", "-c", "print('never')"),
+    C("X-int-max-str-digits-invalid", "-X", "int_max_str_digits=bad", "-c", "print('never')"),
+    C("X-int-max-str-digits", "-X", "int_max_str_digits=640", "-c", "print(len(str(10 ** 600)))\nprint(len(str(10 ** 700)))"),
+    C("X-faulthandler", "-X", "faulthandler", "-c", "import faulthandler; print(faulthandler.is_enabled())"),
+    C("X-unknown-option", "-X", "something_odd", "-c", "import sys; print(sys._xoptions)"),
+    C("X-frozen-modules-off", "-X", "frozen_modules=off", "-c",
+      "import os; print(os.__spec__.origin)"),
+
+    # --- version, help, usage errors ---------------------------------------
+    C("version-V", "-V"),
+    C("version-long", "--version"),
+    C("version-VV", "-VV"),
+    C("help-h", "-h"),
+    C("help-long", "--help"),
+    C("usage-unknown-short", "-Z"),
+    C("usage-unknown-long", "--frobnicate"),
+    C("usage-c-missing-argument", "-c"),
+    C("usage-m-missing-argument", "-m"),
+    C("usage-W-missing-argument", "-W"),
+    C("usage-X-missing-argument", "-X"),
+]
+
+
+# ---------------------------------------------------------------------------
+# Set-ups, run in the work directory before each interpreter's run.
+
+
+def _make_zipapps(work: Path):
+    def write(name, prefix=b"", with_main=True):
+        path = work / name
+        with open(path, "wb") as raw:
+            raw.write(prefix)
+            with zipfile.ZipFile(raw, "w") as zf:
+                if with_main:
+                    zf.write(work / "appdir" / "__main__.py", "__main__.py")
+                zf.write(work / "appdir" / "helper.py", "helper.py")
+
+    write("app.pyz")
+    write("shebang.pyz", prefix=b"#!/usr/bin/env python3\n")
+    write("nomain.zip", with_main=False)
+
+
+def _make_symlink(work: Path):
+    (work / "linked").mkdir()
+    (work / "linked" / "show_link.py").symlink_to(work / "scripts" / "show.py")
+
+
+SETUPS = {"zipapp": _make_zipapps, "symlink": _make_symlink}
+
+
+# ---------------------------------------------------------------------------
+# The harness.
+
+
+def _expand(value, work: Path):
+    if isinstance(value, str):
+        return value.replace("{work}", str(work))
+    return value
+
+
+def _environment(case: Case, work: Path) -> dict:
+    env = dict(os.environ)
+    env.pop("TFPYTHON_NO_PATCH", None)  # tfpython runs as users get it: patched
+    for name, value in case.env.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = _expand(value, work)
+    return env
+
+
+def run_case(exe: str, case: Case, tmp_path: Path):
+    work = tmp_path / "work"
+    if work.exists():
+        shutil.rmtree(work)
+    shutil.copytree(CASES_DIR, work, symlinks=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    if case.setup:
+        SETUPS[case.setup](work)
+    argv = [exe] + [_expand(a, work) for a in case.args]
+    try:
+        proc = subprocess.run(
+            argv, cwd=work, env=_environment(case, work), input=case.stdin,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT if case.merge else subprocess.PIPE,
+            timeout=TIMEOUT)
+        returncode, stdout, stderr = proc.returncode, proc.stdout, proc.stderr or b""
+    except subprocess.TimeoutExpired as exc:
+        returncode, stdout, stderr = f"timed out after {TIMEOUT}s", exc.stdout or b"", exc.stderr or b""
+    return returncode, normalise(stdout), normalise(stderr)
+
+
+def _render(returncode, stdout: bytes, stderr: bytes, compare_stderr: bool) -> list[str]:
+    lines = [f"returncode: {returncode}", "--- stdout ---"]
+    lines += stdout.decode("utf-8", "backslashreplace").splitlines()
+    if compare_stderr:
+        lines.append("--- stderr ---")
+        lines += stderr.decode("utf-8", "backslashreplace").splitlines()
+    return lines
+
+
+def _command_line(case: Case) -> str:
+    import shlex
+    parts = ["python3"] + [a if isinstance(a, str) else repr(a) for a in case.args]
+    text = " ".join(shlex.quote(p) for p in parts)
+    extras = []
+    if case.env:
+        extras.append(f"env {case.env}")
+    if case.stdin:
+        extras.append(f"stdin {case.stdin!r}")
+    if case.merge:
+        extras.append("stderr merged into stdout")
+    return text + ("".join(f"\n  with {e}" for e in extras))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_parity(case: Case, tmp_path: Path):
+    compare_stderr = not (case.allow and DELIBERATE_DIFFERENCES[case.allow].get("ignore_stderr"))
+    expected = _render(*run_case(REFERENCE, case, tmp_path), compare_stderr)
+    actual = _render(*run_case(TFPYTHON, case, tmp_path), compare_stderr)
+    if actual != expected:
+        diff = "\n".join(difflib.unified_diff(expected, actual, "python3.11", "tfpython", lineterm=""))
+        pytest.fail(f"tfpython differs from python3.11 for\n  {_command_line(case)}\n{diff}",
+                    pytrace=False)
+
+
+def test_case_ids_are_unique():
+    ids = [c.id for c in CASES]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_reference_is_debian_python():
+    # The pyenv python3 first on PATH is a different build; the reference must
+    # be Debian's, which tfpython's libpython comes from.
+    assert os.path.exists(REFERENCE)
+    assert Path(TFPYTHON).exists(), f"TFPYTHON={TFPYTHON} does not exist; build it first"
