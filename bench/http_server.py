@@ -40,7 +40,7 @@ class Server(ThreadingHTTPServer):
 def main():
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     server = Server(("127.0.0.1", port), Handler)
-    benchutil.announce(server.server_address[1])
+    benchutil.announce(server.server_address[1], body_bytes=len(BODY))
     server.serve_forever()
 
 

@@ -152,6 +152,9 @@ class Runner:
         self.env = {k: v for k, v in os.environ.items()
                     if not k.startswith("PYTHON") and k != "TFPYTHON_NO_PATCH"}
         self.env["PYTHONDONTWRITEBYTECODE"] = "1"
+        # `python3.11 -m gevent.monkey script.py` does not put the script's
+        # folder on sys.path; the scripts import benchutil from there.
+        self.env["PYTHONPATH"] = str(BENCH)
         self.env["PYTHONHASHSEED"] = "0"
         self.runtimes = {
             "python3.11": [PY],
@@ -178,7 +181,7 @@ class Runner:
 
     def run(self, label, cmd, timeout, cpu=SERVER_CPU, measure_rss=False):
         """Runs cmd pinned to cpu, to completion; returns (stdout, info) where
-        info has process_wall_s, process_cpu_s (utime+stime, from wait4) and,
+        info has process_wall_s, process_cpu_s (utime+stime, RUSAGE_CHILDREN) and,
         with measure_rss, process_rss_kib (peak RSS from /usr/bin/time)."""
         full = pinned(cpu, cmd)
         time_file = self.log_dir / "time.out"
@@ -251,8 +254,10 @@ class Server:
         except Failed:
             line = None
         if not line:
+            kill_group(self.proc)
+            reason = self.stderr_tail() or "no output"
             self.__exit__(None, None, None)
-            raise Failed("server did not start: %s" % (self.stderr_tail() or "no output"))
+            raise Failed("server did not start: %s" % reason)
         if line.startswith("{"):
             self.info = json.loads(line)
             self.port = int(self.info["listening"])
@@ -445,7 +450,7 @@ def http_rows(r):
             errors = sum(x["socket_errors"] + x["non_2xx"] for x in runs)
             if errors:
                 note = "; ".join(filter(None, [note, "%d socket errors / non-2xx answers" % errors]))
-            return {"req_per_s": median_of(runs, "req_per_s"),
+            return {"req_per_s": median_of(runs, "req_per_s"), "body_bytes": server.info.get("body_bytes"),
                     "cpu_us_per_req": median_of(runs, "cpu_us_per_req"),
                     "p50_us": median_of(runs, "p50_us") if all("p50_us" in x for x in runs) else None,
                     "p99_us": median_of(runs, "p99_us") if all("p99_us" in x for x in runs) else None,
@@ -538,7 +543,8 @@ def idle_rows(r):
     ]
     for runtime in ("python3.11", "gevent", "tfpython"):
         for phase, label, needs in phases:
-            row = {"key": "%s/%s" % (runtime, phase), "phase": phase, "label": label, "runtime": runtime}
+            row = {"key": "%s/%s" % (runtime, phase), "phase": phase, "runtime": runtime,
+                   "label": "%s: %s" % (runtime, label)}
 
             def measure(runtime=runtime, phase=phase, needs=needs):
                 r.check_runtime(runtime)
@@ -557,7 +563,7 @@ def idle_rows(r):
         else:
             cmd = r.runtimes[runtime] + ["-c", code]
         row = {"key": "%s/oneliner" % runtime, "phase": "oneliner", "runtime": runtime,
-               "label": "-c \"%s\" (whole process)" % code, "command": shlex.join(cmd)}
+               "label": "%s: -c \"%s\" (whole process)" % (runtime, code), "command": shlex.join(cmd)}
 
         def whole(runtime=runtime, cmd=cmd):
             r.check_runtime(runtime)
@@ -611,6 +617,22 @@ def latency_rows(r):
 
 # ------------------------------------------------------------------- driver
 
+def shown_path(path):
+    """PATH relative to the repository when it is inside it (for the report)."""
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def versions(tfpython):
     def out(cmd):
         try:
@@ -639,7 +661,7 @@ def versions(tfpython):
         "commit": commit + (" (with uncommitted changes)" if dirty else ""),
         "kernel": platform.release(), "cpu": cpu, "cpus": os.cpu_count(),
         "python": out([PY, "--version"]), "tfpython": out([str(tfpython), "--version"]),
-        "tfpython_path": str(tfpython),
+        "tfpython_path": shown_path(tfpython), "loadavg_start": loadavg(),
         "gevent": pkg("gevent"), "uvloop": pkg("uvloop"),
         "wrk": out(["wrk", "--version"]).split(" [")[0], "hyperfine": out(["hyperfine", "--version"]),
     }
@@ -650,6 +672,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="every benchmark for a few seconds (CI)")
     ap.add_argument("--tfpython", required=True, type=Path)
     ap.add_argument("--build-dir", type=Path, default=ROOT / "build" / "bench")
+    ap.add_argument("--strict", action="store_true",
+                    help="exit 1 when a run that does not involve tfpython fails (a broken harness)")
     ap.add_argument("--only", default=",".join(BENCHMARKS),
                     help="comma-separated subset of: " + ", ".join(BENCHMARKS))
     args = ap.parse_args()
@@ -676,6 +700,7 @@ def main():
         results["benchmarks"][name] = steps[name](runner)
         print("   (%.0f s)" % (time.monotonic() - t0), flush=True)
     results["meta"]["duration_s"] = time.monotonic() - started
+    results["meta"]["loadavg_end"] = loadavg()
 
     raw.mkdir(parents=True, exist_ok=True)
     (raw / ("%s.json" % mode)).write_text(json.dumps(results, indent=1))
@@ -685,6 +710,13 @@ def main():
         md, charts = RESULTS / "latest.md", RESULTS
     report.write(results, md, charts)
     print("report: %s (%.0f s)" % (md.relative_to(ROOT), results["meta"]["duration_s"]), flush=True)
+    failures = report.failures(results)
+    for bench, row in failures:
+        print("failed: %s / %s: %s" % (bench, row["label"], row.get("error")), flush=True)
+    broken = [row for _, row in failures if row.get("runtime") != "tfpython"]
+    if args.strict and broken:
+        print("--strict: %d run(s) without tfpython failed" % len(broken), flush=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

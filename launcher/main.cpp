@@ -55,7 +55,16 @@ bool patching_wanted() {
   return !(v && *v && std::strcmp(v, "0") != 0);
 }
 
-PyObject* program_entry(PyObject*, PyObject*) { return PyLong_FromLong(tf::launcher::run_program()); }
+PyObject* program_entry(PyObject*, PyObject*) {
+  // The program starts at recursion depth 0, as under python3: the calls
+  // that brought us into this greenlet must not use up the user's limit.
+  PyThreadState* ts = PyThreadState_Get();
+  int depth = ts->recursion_limit - ts->recursion_remaining;
+  ts->recursion_remaining = ts->recursion_limit;
+  int exitcode = tf::launcher::run_program();
+  ts->recursion_remaining = ts->recursion_limit - depth;
+  return PyLong_FromLong(exitcode);
+}
 
 PyMethodDef g_program_def = {"__tfpython_program__", program_entry, METH_NOARGS, nullptr};
 

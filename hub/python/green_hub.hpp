@@ -102,6 +102,7 @@ class GreenHub final : public hub::Loop::Events {
   void unhold() { --holds_; }
 
   void after_fork_in_child();
+  int signal_wakeup_fd() const { return signal_pipe_[1]; }
 
   // hub::Loop::Events
   void on_op_done(uint64_t owner, int32_t res, uint32_t flags) override;

@@ -231,8 +231,8 @@ PyObject* wait_writable(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 
 // time.sleep, cooperative inside a hub. `original` is the function it
 // replaces: outside a hub it is called unchanged.
-PyObject* cooperative_sleep(PyObject* original, PyObject* arg) {
-  if (!GreenHub::cooperative_here()) return PyObject_CallOneArg(original, arg);
+PyObject* cooperative_sleep(PyObject*, PyObject* arg) {
+  if (!GreenHub::cooperative_here()) return PyObject_CallOneArg(g_original_sleep, arg);
   _PyTime_t t;
   // CPython's own conversion, so bad input gets python3's exact errors.
   if (_PyTime_FromSecondsObject(&t, arg, _PyTime_ROUND_TIMEOUT) < 0) return nullptr;
@@ -244,12 +244,26 @@ PyObject* cooperative_sleep(PyObject* original, PyObject* arg) {
   Py_RETURN_NONE;
 }
 
-PyMethodDef g_sleep_def = {"sleep", cooperative_sleep, METH_O,
-                           "sleep(seconds)\n\nDelay execution for a given number of seconds; "
-                           "other greenlets run meanwhile."};
+PyMethodDef g_sleep_def = {"sleep", cooperative_sleep, METH_O, nullptr};
 
-PyObject* make_sleep(PyObject* module, PyObject* original) {
-  return PyCFunction_NewEx(&g_sleep_def, original, module);
+// A time.sleep that introspects like the original: a builtin function of
+// module "time", bound to the time module, with the original's docstring
+// (and so python3's wording in argument errors: "time.sleep() takes...").
+PyObject* make_sleep(PyObject*, PyObject* original) {
+  if (!PyCFunction_Check(original)) {
+    PyErr_SetString(PyExc_TypeError, "make_sleep() expects the builtin time.sleep");
+    return nullptr;
+  }
+  Py_XSETREF(g_original_sleep, Py_NewRef(original));
+  g_sleep_def.ml_doc = reinterpret_cast<PyCFunctionObject*>(original)->m_ml->ml_doc;
+  PyObject* time_module = PyCFunction_GET_SELF(original);
+  PyRef module_name = PyRef::steal(PyUnicode_FromString("time"));
+  return PyCFunction_NewEx(&g_sleep_def, time_module, module_name.get());
+}
+
+PyObject* signal_wakeup_fd(PyObject*, PyObject*) {
+  GreenHub* hub = GreenHub::current();
+  return PyLong_FromLong(hub ? hub->signal_wakeup_fd() : -1);
 }
 
 PyObject* after_fork_in_child(PyObject*, PyObject*) {
@@ -379,6 +393,8 @@ PyMethodDef g_methods[] = {
      "wait_writable(fd, timeout=None) -> bool (False on timeout)"},
     {"make_sleep", make_sleep, METH_O, "make_sleep(original): a cooperative time.sleep."},
     {"_after_fork_in_child", after_fork_in_child, METH_NOARGS, nullptr},
+    {"signal_wakeup_fd", signal_wakeup_fd, METH_NOARGS,
+     "The fd the hub gave to signal.set_wakeup_fd, or -1."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyModuleDef g_module = {PyModuleDef_HEAD_INIT, "_framework_core",

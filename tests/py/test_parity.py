@@ -222,6 +222,65 @@ CASES = [
     C("c-thread-sys-exit", "-c",
       "import sys, threading\ndef f():\n    sys.exit(3)\n"
       "t = threading.Thread(target=f)\nt.start()\nt.join()\nprint('main still running')"),
+    # the run-time underneath the program: recursion, time, signals, processes
+    C("c-recursion-depth-user-greenlet", "-c",
+      "import greenlet\ndef d(n=0):\n    try:\n        return d(n + 1)\n    except RecursionError:\n"
+      "        return n\nprint(greenlet.greenlet(d).switch())"),
+    C("c-recursion-depth-atexit", "-c",
+      "import atexit\ndef d(n=0):\n    try:\n        return d(n + 1)\n    except RecursionError:\n"
+      "        return n\natexit.register(lambda: print('atexit', d()))"),
+    C("c-recursion-depth-thread", "-c",
+      "import threading\ndef d(n=0):\n    try:\n        return d(n + 1)\n    except RecursionError:\n"
+      "        return n\nt = threading.Thread(target=lambda: print('thread', d()))\nt.start()\nt.join()"),
+    C("c-sleep-introspection", "-c",
+      "import time, inspect\ns = time.sleep\nprint(s, s.__name__, s.__qualname__, s.__module__, type(s).__name__)\n"
+      "print(s.__doc__)\nprint(callable(s), inspect.isbuiltin(s))"),
+    C("c-sleep-zero", "-c", "import time; time.sleep(0); time.sleep(0.01); print('slept')"),
+    C("c-sleep-negative", "-c", "import time; time.sleep(-1)"),
+    C("c-sleep-nan", "-c", "import time; time.sleep(float('nan'))"),
+    C("c-sleep-huge", "-c", "import time; time.sleep(1e300)"),
+    C("c-sleep-bad-type", "-c", "import time; time.sleep('1')"),
+    C("c-sleep-no-args", "-c", "import time; time.sleep()"),
+    C("c-sleep-resumes-after-handler", "-c",
+      "import signal, time\nsignal.signal(signal.SIGALRM, lambda *a: print('handler ran'))\n"
+      "signal.setitimer(signal.ITIMER_REAL, 0.1)\nt = time.monotonic()\ntime.sleep(0.3)\n"
+      "print('slept fully', time.monotonic() - t >= 0.29)"),
+    C("c-sleep-handler-raises", "-c",
+      "import signal, time\ndef h(*a):\n    raise RuntimeError('from the handler')\n"
+      "signal.signal(signal.SIGALRM, h)\nsignal.setitimer(signal.ITIMER_REAL, 0.1)\ntime.sleep(5)"),
+    C("c-interrupt-main-during-sleep", "-c",
+      "import signal, threading, time\nmain = threading.main_thread().ident\n"
+      "threading.Timer(0.1, signal.pthread_kill, (main, signal.SIGINT)).start()\n"
+      "t = time.monotonic()\ntry:\n    time.sleep(5)\nexcept KeyboardInterrupt:\n"
+      "    print('interrupted early', time.monotonic() - t < 2)"),
+    C("c-threads-sleep-order", "-c",
+      "import threading, time\ndef w(name, delay):\n    time.sleep(delay)\n    print(name)\n"
+      "ts = [threading.Thread(target=w, args=(n, d)) for n, d in (('slow', 0.3), ('fast', 0.1))]\n"
+      "[t.start() for t in ts]\nprint('started')\n[t.join() for t in ts]\nprint('joined')"),
+    C("c-wakeup-fd", "-c", "import signal; print(signal.set_wakeup_fd(-1))"),
+    C("c-faulthandler-dump", "-c", "import faulthandler\nfaulthandler.dump_traceback(all_threads=False)"),
+    C("c-exc-info-top-level", "-c", "import sys; print(sys.exc_info())"),
+    C("c-asyncio", "-c",
+      "import asyncio\nasync def main():\n    await asyncio.sleep(0.05)\n    return 'async done'\n"
+      "print(asyncio.run(main()))"),
+    C("c-subprocess", "-c",
+      "import subprocess, sys\nr = subprocess.run([sys.executable, '-c', 'print(6 * 7)'], capture_output=True,"
+      " text=True, timeout=20)\nprint(r.returncode, r.stdout, r.stderr)\n"
+      "print(subprocess.run(['sh', '-c', 'sleep 0.1; exit 3']).returncode)"),
+    C("c-subprocess-timeout", "-c",
+      "import subprocess\ntry:\n    subprocess.run(['sleep', '5'], timeout=0.2)\n"
+      "except subprocess.TimeoutExpired as e:\n    print('timed out', e.cmd)"),
+    C("c-help-builtin", "-c", "help(len)"),
+    C("c-hash-seed", "-c", "import sys; print(hash('abc'), sys.flags.hash_randomization)",
+      env={"PYTHONHASHSEED": "123"}),
+    C("c-pythonhome-usr", "-c", "import sys; print(sys.prefix, sys.exec_prefix, sys.path)",
+      env={"PYTHONHOME": "/usr"}),
+    C("c-pythonhome-missing", "-c", "print('never')", env={"PYTHONHOME": "/nonexistent"}),
+    C("script-fork", "scripts/fork.py"),
+    C("script-trace-profile", "scripts/trace.py"),
+    C("script-broken-pipe", "scripts/broken_pipe.py"),
+    C("script-user-greenlets", "scripts/user_greenlets.py"),
+    C("script-multiprocessing", "scripts/mp_spawn.py"),
     # stdio
     C("c-input", "-c", "print('got', input('prompt> '))", stdin="world\n"),
     C("c-input-eof", "-c", "input('prompt> ')"),
@@ -394,7 +453,10 @@ CASES = [
     C("X-utf8-0-encodings", "-X", "utf8=0", "-c", SHOW_ENCODINGS),
     C("X-utf8-invalid", "-X", "utf8=bad", "-c", "print('never')"),
     C("X-int-max-str-digits-invalid", "-X", "int_max_str_digits=bad", "-c", "print('never')"),
-    C("X-int-max-str-digits", "-X", "int_max_str_digits=640", "-c", "print(len(str(10 ** 600)))\nprint(len(str(10 ** 700)))"),
+    C("X-int-max-str-digits", "-X", "int_max_str_digits=640", "-c",
+      "print(len(str(10 ** 600)))\nprint(len(str(10 ** 700)))"),
+    C("X-tracemalloc", "-X", "tracemalloc=5", "-c",
+      "import tracemalloc; print(tracemalloc.is_tracing(), tracemalloc.get_traceback_limit())"),
     C("X-faulthandler", "-X", "faulthandler", "-c", "import faulthandler; print(faulthandler.is_enabled())"),
     C("X-unknown-option", "-X", "something_odd", "-c", "import sys; print(sys._xoptions)"),
     C("X-frozen-modules-off", "-X", "frozen_modules=off", "-c",

@@ -20,6 +20,7 @@ REMOVE = object()
 #: the order patch_all applies them.
 PATCH_MODULES = {
     "time": "time",
+    "signal": "signal",
 }
 
 _hook = None

@@ -1,8 +1,6 @@
 """time: sleep lets other greenlets run while the hub waits."""
 from theframework._core import core
 
-TARGET = "time"
-
 
 def patches(time):
     return {"sleep": core.make_sleep(time.sleep)}

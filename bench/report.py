@@ -1,0 +1,421 @@
+#!/usr/bin/python3.11
+"""Renders run.py's results as a markdown report with PNG charts.
+
+run.py calls write() at the end of a run; to re-render saved results:
+
+    /usr/bin/python3.11 bench/report.py bench/results/raw/full.json [OUT.md]
+
+Tables give absolute values and ratios against peers measured in the same
+run. A ratio "a ÷ b" is this row's value divided by the peer's, so for
+throughput above 1.00× is better and for CPU or latency below 1.00× is.
+"""
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+DASH = "–"
+COLORS = {"tfpython": "#e8710a", "gevent": "#4c78a8", "python3.11": "#9d9d9d", "C": "#54a24b"}
+
+
+# --------------------------------------------------------------- formatting
+
+def num(x, unit=""):
+    if x is None:
+        return DASH
+    if abs(x) >= 1000:
+        text = "{:,.0f}".format(x)
+    elif abs(x) >= 100:
+        text = "%.0f" % x
+    elif abs(x) >= 10:
+        text = "%.1f" % x
+    else:
+        text = "%.2f" % x
+    return text + unit
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return DASH
+    return "%.2f×" % (a / b)
+
+
+def esc(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def failed(row):
+    return "failed: " + esc(row.get("error", "unknown"))
+
+
+def table(headers, rows):
+    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    out += ["| " + " | ".join(esc(c) if not str(c).startswith("failed: ") else str(c) for c in row) + " |"
+            for row in rows]
+    return out
+
+
+def by_key(rows):
+    return {row["key"]: row for row in rows}
+
+
+def value(rows, key, field):
+    row = rows.get(key)
+    return row.get(field) if row and row.get("ok") else None
+
+
+# ------------------------------------------------------------------- charts
+
+def bars(path, title, rows, panels):
+    """Horizontal bar chart: one panel per (axis label, field, scale); a
+    failed row shows the word "failed" instead of a bar."""
+    labels = [row["label"] for row in rows]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels) + 2.2, 0.42 * len(rows) + 1.6),
+                             sharey=True, squeeze=False)
+    for ax, (xlabel, field, scale) in zip(axes[0], panels):
+        values = [row.get(field) * scale if row.get("ok") and row.get(field) is not None else None
+                  for row in rows]
+        colors = [COLORS.get(row.get("runtime"), "#9d9d9d") for row in rows]
+        drawn = ax.barh(range(len(rows)), [v or 0 for v in values], color=colors)
+        for bar, row in zip(drawn, rows):
+            if "has not patched" in (row.get("note") or ""):
+                bar.set_hatch("//")
+                bar.set_edgecolor("white")
+        top = max([v for v in values if v is not None] or [1])
+        for i, v in enumerate(values):
+            ax.text(v if v is not None else 0, i, " " + (num(v) if v is not None else "failed"),
+                    va="center", fontsize=8, color="black" if v is not None else "#c0392b")
+        ax.set_xlim(0, top * 1.3)
+        ax.set_xlabel(xlabel, fontsize=9)
+        ax.tick_params(axis="x", labelsize=8)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0][0].set_yticks(range(len(rows)))
+    axes[0][0].set_yticklabels(labels, fontsize=8)
+    axes[0][0].invert_yaxis()
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------- sections
+
+def echo_section(rows, s, chart):
+    ks = by_key(rows)
+    peers = [("c", "C"), ("threads", "threads"), ("gevent", "gevent")]
+    head = ["server", "msgs/s", "CPU µs/msg"]
+    head += ["msgs/s ÷ %s" % name for _, name in peers] + ["CPU/msg ÷ %s" % name for _, name in peers]
+    head.append("notes")
+    body = []
+    for row in rows:
+        if not row.get("ok"):
+            body.append([row["label"], failed(row)] + [DASH] * (len(head) - 3) + [""])
+            continue
+        line = [row["label"], num(row["msgs_per_s"]), num(row["cpu_us_per_msg"])]
+        line += [ratio(row["msgs_per_s"], value(ks, k, "msgs_per_s")) for k, _ in peers]
+        line += [ratio(row["cpu_us_per_msg"], value(ks, k, "cpu_us_per_msg")) for k, _ in peers]
+        line.append(row.get("note", ""))
+        body.append(line)
+    return [
+        "## 1. Echo ping-pong",
+        "",
+        "%d connections, 64-byte messages, each connection sends one message and waits for its echo "
+        "(`loadgen` on CPU 1, server on CPU 0). Median of %d window(s) of %g s after a warm-up. "
+        "CPU µs/msg = the server's utime+stime over the window ÷ messages echoed. "
+        "msgs/s ratios: higher is better; CPU ratios: lower is better."
+        % (50, s["echo_repeats"], s["echo_seconds"]),
+        "",
+        *table(head, body),
+        "",
+        "![echo](%s)" % chart,
+        "",
+    ]
+
+
+def http_section(rows, s, chart):
+    ks = by_key(rows)
+    peers = [("threads", "threads"), ("gevent", "gevent")]
+    head = ["server", "req/s", "CPU µs/req", "p50 latency", "p99 latency"]
+    head += ["req/s ÷ %s" % n for _, n in peers] + ["CPU/req ÷ %s" % n for _, n in peers] + ["notes"]
+    body = []
+    for row in rows:
+        if not row.get("ok"):
+            body.append([row["label"], failed(row)] + [DASH] * (len(head) - 3) + [""])
+            continue
+        line = [row["label"], num(row["req_per_s"]), num(row["cpu_us_per_req"]),
+                num(row.get("p50_us"), " µs"), num(row.get("p99_us"), " µs")]
+        line += [ratio(row["req_per_s"], value(ks, k, "req_per_s")) for k, _ in peers]
+        line += [ratio(row["cpu_us_per_req"], value(ks, k, "cpu_us_per_req")) for k, _ in peers]
+        line.append(row.get("note", ""))
+        body.append(line)
+    return [
+        "## 2. HTTP: `http.server.ThreadingHTTPServer`",
+        "",
+        "HTTP/1.1 keep-alive, a fixed %s-byte page with Content-Length, TCP_NODELAY, logging off; "
+        "`wrk -t1 -c50 -d%ds` on CPU 1 after a 1 s warm-up, server on CPU 0; median of %d run(s). "
+        "CPU µs/req = the server's utime+stime during the wrk run ÷ requests answered."
+        % (next((r["body_bytes"] for r in rows if r.get("body_bytes")), "small"),
+           s["http_seconds"], s["http_repeats"]),
+        "",
+        *table(head, body),
+        "",
+        "![http](%s)" % chart,
+        "",
+    ]
+
+
+def sleepers_section(rows, s, startup_rows, chart):
+    ks = by_key(rows)
+    base = {}
+    for row in startup_rows or []:
+        if row.get("ok") and row.get("snippet") == "pass":
+            base[row["runtime"]] = row["peak_rss_kib"]
+    peers = [("gevent_spawn", "gevent.spawn"), ("asyncio", "asyncio")]
+    head = ["workload", "tasks", "run s", "spawn s", "process wall s", "peak RSS MiB", "KiB/task"]
+    head += ["run ÷ %s" % n for _, n in peers] + ["RSS ÷ %s" % n for _, n in peers] + ["notes"]
+    body = []
+    for row in rows:
+        if not row.get("ok"):
+            body.append([row["label"], failed(row)] + [DASH] * (len(head) - 3) + [""])
+            continue
+        rss = row["process_rss_kib"]
+        per_task = (rss - base[row["baseline"]]) / row["n"] if row.get("baseline") in base else None
+        row["kib_per_task"] = per_task
+        line = [row["label"], "{:,}".format(row["n"]), num(row["run_s"]), num(row["spawn_s"]),
+                num(row["process_wall_s"]), num(rss / 1024), num(per_task)]
+        line += [ratio(row["run_s"], value(ks, k, "run_s")) for k, _ in peers]
+        line += [ratio(rss, value(ks, k, "process_rss_kib")) for k, _ in peers]
+        line.append(row.get("note", ""))
+        body.append(line)
+    return [
+        "## 3. %s sleepers" % "{:,}".format(s["sleepers"]),
+        "",
+        "Each task sleeps a random 0–1 s (same seed everywhere), pinned to CPU 0. run s = first spawn "
+        "to last join (ideal: just over 1 s); spawn s = starting all of them; process wall s and "
+        "peak RSS from `/usr/bin/time -f '%%e %%M'`; KiB/task = (peak RSS − the runtime's `-c pass` "
+        "RSS from benchmark 4) ÷ tasks. Plain python3.11 threads are OS threads: capped at "
+        "%s (100,000 would exceed pid_max 32768 and max_map_count), so compare them per task."
+        % ("{:,}".format(min(s["sleepers"], s["os_thread_cap"]))),
+        "",
+        *table(head, body),
+        "",
+        "![sleepers](%s)" % chart,
+        "",
+    ]
+
+
+def startup_section(rows, s, chart):
+    ks = by_key(rows)
+    head = ["runtime", "command", "mean ms", "σ ms", "÷ python3.11", "peak RSS MiB", "RSS ÷ python3.11"]
+    body = []
+    for row in rows:
+        snippet = "`-c \"%s\"`" % row["code"]
+        if not row.get("ok"):
+            body.append([row["label"], snippet, failed(row)] + [DASH] * 4)
+            continue
+        peer = "python3.11/" + row["snippet"]
+        body.append([row["label"], snippet, num(row["mean_s"] * 1e3), num(row["stddev_s"] * 1e3),
+                     ratio(row["mean_s"], value(ks, peer, "mean_s")), num(row["peak_rss_kib"] / 1024),
+                     ratio(row["peak_rss_kib"], value(ks, peer, "peak_rss_kib"))])
+    return [
+        "## 4. Start-up",
+        "",
+        "`hyperfine -N --warmup %d --runs %d` pinned to CPU 0 (mean wall time); peak RSS is the "
+        "median of %d runs under `/usr/bin/time -f %%M`. The gevent row runs "
+        "`from gevent import monkey; monkey.patch_all()` first, what a gevent program pays at start."
+        % (s["startup_warmup"], s["startup_runs"], s["rss_runs"]),
+        "",
+        *table(head, body),
+        "",
+        "![startup](%s)" % chart,
+        "",
+    ]
+
+
+def idle_section(rows, s):
+    ks = by_key(rows)
+    runtimes = ["python3.11", "gevent", "tfpython"]
+    phases = [("sleep", "time.sleep(%g)" % s["idle_seconds"]),
+              ("select", "select.select() on an idle socket"),
+              ("selectors", "selectors.DefaultSelector().select()"),
+              ("oneliner", "`-c \"import time; time.sleep(%g)\"`, whole process" % s["idle_seconds"])]
+    head = ["blocked in", "python3.11 CPU ms", "gevent CPU ms", "tfpython CPU ms",
+            "tfpython − python3.11 ms", "notes"]
+    body = []
+    for phase, label in phases:
+        line = [label]
+        for rt in runtimes:
+            row = ks.get("%s/%s" % (rt, phase))
+            line.append(DASH if row is None else num(row["cpu_ms"]) if row.get("ok") else failed(row))
+        tf, py = value(ks, "tfpython/" + phase, "cpu_ms"), value(ks, "python3.11/" + phase, "cpu_ms")
+        line.append(num(tf - py) if tf is not None and py is not None else DASH)
+        tf_row = ks.get("tfpython/" + phase) or {}
+        line.append(tf_row.get("note", "") if tf_row.get("ok") else "")
+        body.append(line)
+    return [
+        "## 5. Idle CPU while blocked",
+        "",
+        "utime+stime of the whole process (all threads) across one blocking call of %g s, measured "
+        "inside the process so start-up is left out; the last row is the literal one-liner, start-up "
+        "included (RUSAGE_CHILDREN). A blocked process should use a few ms at most; a busy-polling "
+        "loop shows up here as hundreds." % s["idle_seconds"],
+        "",
+        *table(head, body),
+        "",
+    ]
+
+
+def latency_section(sections, s, chart):
+    sleep_rows, select_rows = sections["sleep"], sections["select"]
+    out = ["## 6. Wake-up latency", ""]
+    ks = by_key(sleep_rows)
+    head = ["runtime", "p50 µs", "p90 µs", "p99 µs", "max µs", "mean µs", "p50 ÷ python3.11",
+            "p99 ÷ python3.11"]
+    body = []
+    for row in sleep_rows:
+        if not row.get("ok"):
+            body.append([row["label"], failed(row)] + [DASH] * (len(head) - 2))
+            continue
+        body.append([row["label"]] + [num(row[k]) for k in ("p50", "p90", "p99", "max", "mean")]
+                    + [ratio(row["p50"], value(ks, "python3.11", "p50")),
+                       ratio(row["p99"], value(ks, "python3.11", "p99"))])
+    out += ["### (a) `time.sleep(0.05)` overshoot", "",
+            "How late each of %d sleeps of 50 ms returns (elapsed − 50 ms), pinned to CPU 0."
+            % s["sleep_samples"], "", *table(head, body), ""]
+    ks = by_key(select_rows)
+    head = ["reader / writer", "p50 µs", "p90 µs", "p99 µs", "max µs", "p50 ÷ python3.11 threads",
+            "p99 ÷ python3.11 threads", "notes"]
+    body = []
+    for row in select_rows:
+        if not row.get("ok"):
+            body.append([row["label"], failed(row)] + [DASH] * (len(head) - 2))
+            continue
+        body.append([row["label"]] + [num(row[k]) for k in ("p50", "p90", "p99", "max")]
+                    + [ratio(row["p50"], value(ks, "python3.11", "p50")),
+                       ratio(row["p99"], value(ks, "python3.11", "p99")), row.get("note", "")])
+    out += ["### (b) write on a loopback socket → `select.select` returns in another thread/greenlet", "",
+            "%d writes, 1–3 ms apart; latency = the reader's clock when select returns − the "
+            "writer's clock just before send." % s["select_samples"], "", *table(head, body), "",
+            "![latency](%s)" % chart, ""]
+    return out
+
+
+def failures(results):
+    """[(benchmark, row)] for every failed run."""
+    out = []
+    for name, rows in results["benchmarks"].items():
+        for group in (rows.values() if isinstance(rows, dict) else [rows]):
+            out += [(name, row) for row in group if not row.get("ok")]
+    return out
+
+
+def summary(results):
+    """Every failed run and every unpatched tfpython run, so a reader (or a
+    CI log) sees them first."""
+    out = []
+    fails = failures(results)
+    if fails:
+        out += ["**%d run(s) failed:**" % len(fails), ""]
+        out += ["- %s / %s%s: %s" % (name, row["label"], " `-c \"%s\"`" % row["code"] if "code" in row else "",
+                                     esc(row.get("error"))) for name, row in fails]
+        out.append("")
+    else:
+        out += ["Every benchmark ran.", ""]
+    unpatched = []
+    for name, rows in results["benchmarks"].items():
+        for group in (rows.values() if isinstance(rows, dict) else [rows]):
+            unpatched += ["- %s / %s: %s" % (name, row["label"], row["note"]) for row in group
+                          if row.get("ok") and "has not patched" in (row.get("note") or "")]
+    if unpatched:
+        out += ["**tfpython runs that worked without the patches they are meant to measure** "
+                "(OS threads and blocking calls, like plain python3.11; hatched in the charts):", "",
+                *unpatched, ""]
+    return out
+
+
+# -------------------------------------------------------------------- write
+
+def write(results, md_path, chart_dir):
+    md_path, chart_dir = Path(md_path), Path(chart_dir)
+    chart_dir.mkdir(parents=True, exist_ok=True)
+    s, meta, b = results["settings"], results["meta"], results["benchmarks"]
+
+    def chart(name):
+        return chart_dir / (name + ".png"), (chart_dir / (name + ".png")).relative_to(md_path.parent)
+
+    quick = results["mode"] == "quick"
+    lines = [
+        "# tfpython benchmarks%s" % (" (quick mode)" if quick else ""),
+        "",
+        "Made by `bash bench/run.sh%s --tfpython %s` on %s; commit %s; took %.0f s."
+        % (" --quick" if quick else "", meta["tfpython_path"], meta["date"], meta["commit"],
+           meta.get("duration_s", 0)),
+        "Machine: %s, %s CPUs, Linux %s. %s, gevent %s, uvloop %s, %s, %s. tfpython: %s."
+        % (meta["cpu"], meta["cpus"], meta["kernel"], meta["python"], meta["gevent"], meta["uvloop"],
+           meta["wrk"], meta["hyperfine"], meta["tfpython"]),
+        "",
+    ]
+    load = meta.get("loadavg_start")
+    if load is not None and load > 0.5:
+        lines += ["> Other work was running: load average %.2f at the start, %s at the end (2 CPUs). "
+                  "Absolute numbers are disturbed; ratios within this run less so."
+                  % (load, "%.2f" % meta["loadavg_end"] if meta.get("loadavg_end") is not None else "?"), ""]
+    if quick:
+        lines += ["> Quick mode: each benchmark ran for a few seconds to prove it still works. "
+                  "The numbers are noisy; compare with `latest.md`, not with each other.", ""]
+    lines += summary(results)
+
+    if "echo" in b:
+        png, rel = chart("echo")
+        bars(png, "Echo ping-pong, 50 conns x 64 B", b["echo"],
+             [("messages/s (higher is better)", "msgs_per_s", 1),
+              ("server CPU µs per message (lower is better)", "cpu_us_per_msg", 1)])
+        lines += echo_section(b["echo"], s, rel)
+    if "http" in b:
+        png, rel = chart("http")
+        bars(png, "ThreadingHTTPServer, wrk -t1 -c50", b["http"],
+             [("requests/s (higher is better)", "req_per_s", 1),
+              ("server CPU µs per request (lower is better)", "cpu_us_per_req", 1)])
+        lines += http_section(b["http"], s, rel)
+    if "sleepers" in b:
+        png, rel = chart("sleepers")
+        lines += sleepers_section(b["sleepers"], s, b.get("startup"), rel)
+        bars(png, "{:,} sleepers (python3.11 threads capped)".format(s["sleepers"]), b["sleepers"],
+             [("first spawn to last join, s", "run_s", 1), ("peak RSS, MiB", "process_rss_kib", 1 / 1024)])
+    if "startup" in b:
+        png, rel = chart("startup")
+        rows = [dict(r, label="%s: %s" % (r["label"], r["snippet"])) for r in b["startup"]]
+        bars(png, "Start-up (hyperfine -N)", rows,
+             [("mean wall time, ms", "mean_s", 1e3), ("peak RSS, MiB", "peak_rss_kib", 1 / 1024)])
+        lines += startup_section(b["startup"], s, rel)
+    if "idle" in b:
+        lines += idle_section(b["idle"], s)
+    if "latency" in b:
+        png, rel = chart("latency")
+        rows = ([dict(r, label="sleep(0.05): " + r["label"]) for r in b["latency"]["sleep"]]
+                + [dict(r, label="select: " + r["label"]) for r in b["latency"]["select"]])
+        bars(png, "Wake-up latency (µs)", rows,
+             [("p50 µs", "p50", 1), ("p99 µs", "p99", 1), ("max µs", "max", 1)])
+        lines += latency_section(b["latency"], s, rel)
+
+    lines += ["Raw numbers of every run: `bench/results/raw/%s.json` (not committed); each "
+              "process's stderr: `bench/results/raw/logs-%s/`." % (results["mode"], results["mode"]), ""]
+    md_path.write_text("\n".join(lines))
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit("usage: report.py RESULTS.json [OUT.md]")
+    results = json.loads(Path(sys.argv[1]).read_text())
+    here = Path(__file__).resolve().parent / "results"
+    default = here / ("quick.md" if results["mode"] == "quick" else "latest.md")
+    md = Path(sys.argv[2]) if len(sys.argv) > 2 else default
+    write(results, md, md.parent / "quick" if results["mode"] == "quick" else md.parent)
+
+
+if __name__ == "__main__":
+    main()
