@@ -297,7 +297,7 @@ def unpatched_note(info, needs):
     return "tfpython has not patched %s yet" % ", ".join(missing)
 
 
-def attempt(row, fn):
+def attempt(row, fn, shown=None):
     """Runs fn() and merges its result into row, or marks row failed."""
     try:
         row.update(fn())
@@ -307,7 +307,7 @@ def attempt(row, fn):
     except Exception as exc:  # a bug in a benchmark must not end the run
         row.update(ok=False, error="%s: %s" % (type(exc).__name__, exc))
     status = "ok" if row["ok"] else "FAILED: " + row["error"]
-    print("  %-48s %s" % (row["label"], status), flush=True)
+    print("  %-48s %s" % (shown or row["label"], status), flush=True)
     return row
 
 
@@ -527,7 +527,7 @@ def startup_rows(r):
                         "median_s": h["median"], "min_s": h["min"], "runs": len(h["times"]),
                         "peak_rss_kib": statistics.median(rss)}
 
-            rows.append(attempt(row, measure))
+            rows.append(attempt(row, measure, shown="%s -c %r" % (label, code)))
     return rows
 
 

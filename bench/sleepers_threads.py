@@ -20,13 +20,14 @@ import benchutil
 
 
 def starts_os_threads():
-    """True when a started threading.Thread is a new kernel task."""
-    before = len(os.listdir("/proc/self/task"))
+    """True when a started threading.Thread runs on a kernel thread of its
+    own (/proc/thread-self names the kernel thread, whatever is patched)."""
+    here = os.readlink("/proc/thread-self")
     seen = []
-    probe = threading.Thread(target=lambda: seen.append(len(os.listdir("/proc/self/task"))))
+    probe = threading.Thread(target=lambda: seen.append(os.readlink("/proc/thread-self")))
     probe.start()
     probe.join()
-    return seen[0] > before
+    return seen[0] != here
 
 
 def main():

@@ -27,7 +27,21 @@ void Loop::watch_signal_fd(int fd) {
 }
 
 uint64_t Loop::start_poll(int fd, uint32_t poll_mask, uint64_t owner) {
-  return start(owner, [&](io_uring_sqe* sqe, Operation&) { io_uring_prep_poll_add(sqe, fd, poll_mask); });
+  return start(owner, [&](io_uring_sqe* sqe, Operation& op) {
+    op.kind = OpKind::kPoll;
+    op.fd = fd;
+    io_uring_prep_poll_add(sqe, fd, poll_mask);
+  });
+}
+
+uint64_t Loop::start_accept(int fd, int accept_flags, uint64_t owner) {
+  return start(owner, [&](io_uring_sqe* sqe, Operation& op) {
+    op.kind = OpKind::kAccept;
+    op.fd = fd;
+    op.address_len = sizeof op.kernel.address;
+    io_uring_prep_accept(sqe, fd, reinterpret_cast<sockaddr*>(&op.kernel.address), &op.address_len,
+                         accept_flags);
+  });
 }
 
 void Loop::abandon(uint64_t op_name) {
@@ -63,7 +77,11 @@ void Loop::dispatch(const Completion& c, Events& events) {
   Operation& op = slot->value;
   bool final_cqe = !(op.multishot && (c.flags & IORING_CQE_F_MORE));
   if (final_cqe && op.cqes_expected > 0) --op.cqes_expected;
-  if (op.state == OpState::kInFlight && op.owner != 0) events.on_op_done(op.owner, c.res, c.flags);
+  if (op.state == OpState::kInFlight && op.owner != 0) {
+    events.on_op_done(op.owner, c.res, c.flags, op);
+  } else if (op.state == OpState::kAbandoned && c.res >= 0 && op.kind == OpKind::kAccept) {
+    events.on_orphan(c.res, op);
+  }
   if (op.cqes_expected == 0) ops_.release(*slot);
 }
 

@@ -19,7 +19,11 @@ class Loop {
   struct Events {
     virtual ~Events() = default;
     // A live operation completed; `owner` is what was passed when it began.
-    virtual void on_op_done(uint64_t owner, int32_t res, uint32_t flags) = 0;
+    // `op` (its slot, with any kernel-written memory) is valid during the call.
+    virtual void on_op_done(uint64_t owner, int32_t res, uint32_t flags, const Operation& op) = 0;
+    // An abandoned operation completed anyway with a result (e.g. an accept
+    // whose waiter gave up got a connection): the resource must be kept.
+    virtual void on_orphan(int32_t /*res*/, const Operation& /*op*/) {}
     virtual void on_timer(uint64_t token) = 0;
     virtual void on_wakeup(const WakeupItem& item) { item.run(item.arg); }
     // The fd given to watch_signal_fd() became readable.
@@ -38,6 +42,8 @@ class Loop {
 
   // Starts a one-shot POLL_ADD; returns the operation's name (its user_data).
   uint64_t start_poll(int fd, uint32_t poll_mask, uint64_t owner);
+  // Starts an ACCEPT whose peer address lands in the slot (op.kernel.address).
+  uint64_t start_accept(int fd, int accept_flags, uint64_t owner);
   // Starts an operation prepared by `prep(sqe, op)`; the slot owns whatever
   // memory prep points the kernel at.
   template <class Prep>

@@ -24,6 +24,10 @@ namespace tf::hub {
 
 enum class OpState : uint8_t { kInFlight, kAbandoned };
 
+// What an operation is, for the few kinds whose late completion carries a
+// resource that must not be lost (an accepted connection).
+enum class OpKind : uint8_t { kPoll, kAccept, kOther };
+
 // Memory owned by a caller of the hub (e.g. a held Py_buffer) that must stay
 // alive until the operation's last CQE. `release` runs from the loop.
 struct HeldMemory {
@@ -33,6 +37,8 @@ struct HeldMemory {
 
 struct Operation {
   OpState state = OpState::kInFlight;
+  OpKind kind = OpKind::kOther;
+  int fd = -1;  // the fd the operation works on
   uint8_t cqes_expected = 1;  // CQEs still to come before the slot is reusable
   bool multishot = false;
   uint64_t owner = 0;  // the upper layer's token for the waiter; 0 = nobody waits

@@ -42,7 +42,7 @@ class SlotPool {
 
   void release(Slot& s) {
     s.live = false;
-    s.value = T{};
+    s.value = T{};  // also clears what a kernel wrote, before the slot is reused
     // Generations stay in 1..2^31-1: a live name never has a zero high half,
     // and bit 63 is free for callers to tag names of another kind.
     if (++s.generation >= 0x80000000u) s.generation = 1;

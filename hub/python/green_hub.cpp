@@ -264,18 +264,70 @@ GreenHub::WaiterSlot& GreenHub::begin_wait() {
   return w;
 }
 
+void GreenHub::track_fd(int fd, uint64_t name) {
+  if (fd < 0) return;
+  if (static_cast<size_t>(fd) >= fd_waiters_.size()) fd_waiters_.resize(fd + 64);
+  fd_waiters_[fd].push_back(name);
+}
+
+void GreenHub::untrack_fd(int fd, uint64_t name) {
+  if (fd < 0 || static_cast<size_t>(fd) >= fd_waiters_.size()) return;
+  auto& names = fd_waiters_[fd];
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) {
+      names[i] = names.back();
+      names.pop_back();
+      return;
+    }
+  }
+}
+
+void GreenHub::fd_closing(int fd, PyObject* exception) {
+  if (fd >= 0 && static_cast<size_t>(fd) < fd_waiters_.size()) {
+    std::vector<uint64_t> names;
+    names.swap(fd_waiters_[fd]);
+    for (uint64_t name : names) {
+      WaiterSlot* w = waiters_.find(name);
+      if (!w) continue;
+      // Cancel now, before the fd number can be reused by a new socket.
+      if (w->value.op) loop_->abandon(w->value.op);
+      fire(name, Outcome::kThrown, 0, exception);
+    }
+  }
+  auto it = orphans_.find(fd);
+  if (it != orphans_.end()) {
+    for (const OrphanConnection& c : it->second) ::close(c.fd);
+    orphans_.erase(it);
+  }
+}
+
+bool GreenHub::take_orphan(int listener_fd, OrphanConnection* out) {
+  auto it = orphans_.find(listener_fd);
+  if (it == orphans_.end() || it->second.empty()) return false;
+  *out = it->second.front();
+  it->second.pop_front();
+  if (it->second.empty()) orphans_.erase(it);
+  return true;
+}
+
 WaitStatus GreenHub::finish_wait(uint64_t name, Waiter* out) {
   PyRef r = greenlet::switch_to(hub_greenlet_.get());
   WaiterSlot* w = waiters_.find(name);
   if (!w) return r ? WaitStatus::kReady : WaitStatus::kFailed;  // forgotten after fork
   Waiter state = std::move(w->value);
   waiters_.release(*w);
+  untrack_fd(state.fd, name);
   // Whatever did not wake us is withdrawn: an operation still in flight is
   // cancelled in the kernel (its slot lives until its last CQE), a timer
   // that did not fire is removed from the heap.
   if (state.outcome != Outcome::kOpDone && state.op) loop_->abandon(state.op);
   if (state.outcome != Outcome::kTimer && state.timer) loop_->cancel_timer(state.timer);
-  if (!r) return WaitStatus::kFailed;
+  if (!r) {
+    // Accepted, then interrupted before we resumed: keep the connection.
+    if (state.accepting && state.outcome == Outcome::kOpDone && state.result >= 0)
+      orphans_[state.fd].push_back(OrphanConnection{state.result, state.address, state.address_len});
+    return WaitStatus::kFailed;
+  }
   *out = std::move(state);
   if (out->outcome == Outcome::kThrown) {
     PyObject* exc = out->value.get();
@@ -299,11 +351,32 @@ bool GreenHub::fire(uint64_t name, Outcome outcome, int32_t result, PyObject* va
 WaitStatus GreenHub::wait_fd(int fd, uint32_t poll_mask, double timeout, int32_t* revents) {
   WaiterSlot& w = begin_wait();
   uint64_t name = w.name();
+  w.value.fd = fd;
+  track_fd(fd, name);
   w.value.op = loop_->start_poll(fd, poll_mask, name);
   if (timeout >= 0) w.value.timer = loop_->add_timer(deadline_after(timeout), name);
   Waiter done;
   WaitStatus status = finish_wait(name, &done);
   if (status == WaitStatus::kReady) *revents = done.result;
+  return status;
+}
+
+WaitStatus GreenHub::wait_accept(int fd, int accept_flags, double timeout, int32_t* result,
+                                 sockaddr_storage* address, socklen_t* address_len) {
+  WaiterSlot& w = begin_wait();
+  uint64_t name = w.name();
+  w.value.fd = fd;
+  w.value.accepting = true;
+  track_fd(fd, name);
+  w.value.op = loop_->start_accept(fd, accept_flags, name);
+  if (timeout >= 0) w.value.timer = loop_->add_timer(deadline_after(timeout), name);
+  Waiter done;
+  WaitStatus status = finish_wait(name, &done);
+  if (status == WaitStatus::kReady) {
+    *result = done.result;
+    *address = done.address;
+    *address_len = done.address_len;
+  }
   return status;
 }
 
@@ -395,7 +468,21 @@ void GreenHub::wake_threadsafe(uint64_t waiter, PyObject* value) {
 
 // ------------------------------------------------------------ loop events --
 
-void GreenHub::on_op_done(uint64_t owner, int32_t res, uint32_t) { fire(owner, Outcome::kOpDone, res, nullptr); }
+void GreenHub::on_op_done(uint64_t owner, int32_t res, uint32_t, const hub::Operation& op) {
+  if (!fire(owner, Outcome::kOpDone, res, nullptr)) {
+    if (op.kind == hub::OpKind::kAccept && res >= 0) on_orphan(res, op);
+    return;
+  }
+  if (op.kind == hub::OpKind::kAccept) {
+    Waiter& w = waiters_.find(owner)->value;
+    w.address = op.kernel.address;
+    w.address_len = op.address_len;
+  }
+}
+
+void GreenHub::on_orphan(int32_t res, const hub::Operation& op) {
+  orphans_[op.fd].push_back(OrphanConnection{res, op.kernel.address, op.address_len});
+}
 
 void GreenHub::on_timer(uint64_t token) {
   if (!(token & kCallbackTag)) {

@@ -18,6 +18,10 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include <sys/socket.h>
 
 #include "hub/loop.hpp"
 #include "hub/python/py_ref.hpp"
@@ -29,12 +33,25 @@ enum class Outcome : uint8_t { kNone, kOpDone, kTimer, kWoken, kThrown };
 
 struct Waiter {
   bool fired = false;
+  int fd = -1;  // the fd waited on, for close() to find us
+  bool accepting = false;
   Outcome outcome = Outcome::kNone;
   int32_t result = 0;
   PyRef greenlet;  // the greenlet to resume
   PyRef value;     // what wake() passed, or the exception for kThrown
   uint64_t op = 0;
   hub::TimerId timer;
+  // An accept's peer address, copied out of the op slot on completion.
+  sockaddr_storage address{};
+  socklen_t address_len = 0;
+};
+
+// A connection accepted by an operation whose waiter had given up: kept for
+// the next accept() on the same listener, never dropped.
+struct OrphanConnection {
+  int fd;
+  sockaddr_storage address;
+  socklen_t address_len;
 };
 
 struct TimerCallback {
@@ -71,6 +88,15 @@ class GreenHub final : public hub::Loop::Events {
   // Waits until `fd` reports one of `poll_mask`; *revents gets the result
   // (negative errno from the kernel on failure). timeout < 0: no limit.
   WaitStatus wait_fd(int fd, uint32_t poll_mask, double timeout, int32_t* revents);
+  // Accepts through the ring (for listeners in blocking mode, where a
+  // non-blocking try is impossible). *result: new fd or -errno.
+  WaitStatus wait_accept(int fd, int accept_flags, double timeout, int32_t* result,
+                         sockaddr_storage* address, socklen_t* address_len);
+  // A connection orphaned on this listener, if any.
+  bool take_orphan(int listener_fd, OrphanConnection* out);
+  // Before `fd` is closed: every greenlet waiting on it is woken with
+  // `exception` and its operation cancelled; orphans accepted on it are closed.
+  void fd_closing(int fd, PyObject* exception);
   WaitStatus sleep(double seconds);
   // Parks the current greenlet until wake(name, value) or the timeout.
   // `name_out` is set before switching away so the caller can publish it.
@@ -105,7 +131,8 @@ class GreenHub final : public hub::Loop::Events {
   int signal_wakeup_fd() const { return signal_pipe_[1]; }
 
   // hub::Loop::Events
-  void on_op_done(uint64_t owner, int32_t res, uint32_t flags) override;
+  void on_op_done(uint64_t owner, int32_t res, uint32_t flags, const hub::Operation& op) override;
+  void on_orphan(int32_t res, const hub::Operation& op) override;
   void on_timer(uint64_t token) override;
   void on_signal_fd() override;
   void on_interrupted() override;
@@ -132,6 +159,8 @@ class GreenHub final : public hub::Loop::Events {
   // Switches to the hub; on return the waiter is released and its outcome
   // reported. kFailed: an exception was thrown into us (op cancelled).
   WaitStatus finish_wait(uint64_t name, Waiter* out);
+  void track_fd(int fd, uint64_t name);
+  void untrack_fd(int fd, uint64_t name);
   bool fire(uint64_t name, Outcome outcome, int32_t result, PyObject* value);
   void run_ready();
   void switch_into(PyObject* greenlet, PyObject* args);
@@ -148,6 +177,8 @@ class GreenHub final : public hub::Loop::Events {
   hub::SlotPool<Waiter> waiters_;
   hub::SlotPool<TimerCallback> callbacks_;
   std::deque<Ready> ready_;
+  std::vector<std::vector<uint64_t>> fd_waiters_;  // indexed by fd
+  std::unordered_map<int, std::deque<OrphanConnection>> orphans_;
   PyRef hub_greenlet_;
   PyRef main_;  // the greenlet run() started
   PyRef main_result_;

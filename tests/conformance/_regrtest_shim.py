@@ -60,6 +60,23 @@ def probe():
             out[key] = _describe(getattr(importlib.import_module(module_name), attr))
         except Exception as exc:  # noqa: BLE001 - record, never fail the run
             out[key] = "<%s: %s>" % (type(exc).__name__, exc)
+    # Which probed objects the framework itself says it replaced (a patched
+    # object may keep its original name, e.g. a C-level time.sleep).
+    patched = []
+    checkers = []
+    for framework in ("gevent.monkey", "theframework.monkey"):
+        checker = getattr(sys.modules.get(framework), "is_object_patched", None)
+        if checker is not None:
+            checkers.append(checker)
+    for module_name, attr in PROBE:
+        for checker in checkers:
+            try:
+                if checker(module_name, attr):
+                    patched.append("%s.%s" % (module_name, attr))
+                    break
+            except Exception:  # noqa: BLE001
+                pass
+    out["patched"] = patched
     gevent_monkey = sys.modules.get("gevent.monkey")
     if gevent_monkey is not None:
         out["gevent.monkey.saved"] = sorted(getattr(gevent_monkey, "saved", {}))

@@ -5,7 +5,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <atomic>
+#include <cstring>
 #include <map>
 #include <thread>
 #include <vector>
@@ -23,7 +27,9 @@ struct Recorder : Loop::Events {
   int wakeups = 0;
   int interrupted = 0;
   int blocked = 0;
-  void on_op_done(uint64_t owner, int32_t res, uint32_t) override { done[owner] = res; }
+  std::vector<int32_t> orphans;
+  void on_op_done(uint64_t owner, int32_t res, uint32_t, const tf::hub::Operation&) override { done[owner] = res; }
+  void on_orphan(int32_t res, const tf::hub::Operation&) override { orphans.push_back(res); }
   void on_timer(uint64_t token) override { timers.push_back(token); }
   void on_wakeup(const WakeupItem& item) override {
     ++wakeups;
@@ -145,4 +151,61 @@ TEST(Loop, ManyOpsBeyondTheSubmissionQueue) {
   for (auto& p : pairs) ASSERT_EQ(write(p.fd[1], "x", 1), 1);
   for (int i = 0; i < 100 && rec.done.size() < pairs.size(); ++i) loop.run_once(true, rec);
   EXPECT_EQ(rec.done.size(), pairs.size());
+}
+
+TEST(Loop, AcceptDeliversThePeerAddressInTheSlot) {
+  Loop loop;
+  struct Rec : Recorder {
+    sockaddr_in peer{};
+    void on_op_done(uint64_t owner, int32_t res, uint32_t f, const tf::hub::Operation& op) override {
+      Recorder::on_op_done(owner, res, f, op);
+      std::memcpy(&peer, &op.kernel.address, sizeof peer);
+    }
+  } rec;
+  int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(lfd, 8), 0);
+  getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+  loop.start_accept(lfd, SOCK_CLOEXEC, 3);
+  loop.run_once(false, rec);
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  for (int i = 0; i < 10 && rec.done.empty(); ++i) loop.run_once(true, rec);
+  ASSERT_EQ(rec.done.count(3), 1u);
+  EXPECT_GE(rec.done[3], 0);
+  EXPECT_EQ(rec.peer.sin_family, AF_INET);
+  EXPECT_EQ(rec.peer.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+  close(rec.done[3]);
+  close(c);
+  close(lfd);
+}
+
+TEST(Loop, AbandonedAcceptThatCompletesAnywayIsAnOrphanNotALostConnection) {
+  Loop loop;
+  Recorder rec;
+  int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(lfd, 8), 0);
+  getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  // The connection is already queued: the accept completes in the same
+  // submission that carries its cancel, so the cancel comes too late.
+  uint64_t op = loop.start_accept(lfd, SOCK_CLOEXEC, 4);
+  loop.abandon(op);
+  for (int i = 0; i < 10 && loop.ops_in_flight(); ++i) loop.run_once(true, rec);
+  EXPECT_TRUE(rec.done.empty());
+  ASSERT_EQ(rec.orphans.size(), 1u);
+  EXPECT_GE(rec.orphans[0], 0);
+  close(rec.orphans[0]);
+  close(c);
+  close(lfd);
 }

@@ -21,11 +21,16 @@ appdir, ...; "{work}" in an argument or environment value is that directory.
 from __future__ import annotations
 
 import difflib
+import fcntl
 import os
+import pty
 import re
+import select
 import shutil
+import struct
 import subprocess
-import sys
+import termios
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +53,14 @@ def _spellings(*exes):
     return sorted(names, key=len, reverse=True)
 
 
+def _strip_extension_modules(match: re.Match) -> bytes:
+    tfpython_own = {b"greenlet._greenlet", b"_framework_core"}
+    names = [n for n in match.group(1).split(b", ") if n not in tfpython_own]
+    if not names:
+        return b"\n"
+    return b"\n\nExtension modules: %s (total: %d)\n" % (b", ".join(names), len(names))
+
+
 # Every difference between tfpython and python3.11 that is deliberate (or is
 # noise between two runs of one interpreter), with why it is allowed and how
 # the comparison removes it. Anything not listed here is a parity bug.
@@ -64,6 +77,14 @@ DELIBERATE_DIFFERENCES = {
                   "(ASLR), even of the same interpreter.",
         "replace": [(r"\b0x[0-9a-f]{6,16}\b", "0xADDR")],
     },
+    "faulthandler-extension-modules": {
+        "reason": "on a fatal error faulthandler lists the loaded extension modules that "
+                  "are not in sys.stdlib_module_names. tfpython must load greenlet._greenlet "
+                  "and its builtin _framework_core to run the program in a greenlet, so "
+                  "its list has them too: they are struck from the list (and a list left "
+                  "empty is dropped, with its blank line, as python3.11 prints none).",
+        "replace": [(r"\n\nExtension modules: (.*) \(total: \d+\)\n", _strip_extension_modules)],
+    },
     "verbose-import-trace": {
         "reason": "-v (and PYTHONVERBOSE) traces every import on stderr. tfpython "
                   "imports greenlet and theframework (and what they import) before "
@@ -73,7 +94,8 @@ DELIBERATE_DIFFERENCES = {
     },
 }
 
-_REPLACEMENTS = [(re.compile(pattern.encode()), new.encode())
+
+_REPLACEMENTS = [(re.compile(pattern.encode()), new if callable(new) else new.encode())
                  for entry in DELIBERATE_DIFFERENCES.values()
                  for pattern, new in entry.get("replace", [])]
 
@@ -97,12 +119,26 @@ class Case:
     merge: bool = False  # stderr into the stdout pipe: checks interleaving
     setup: str | None = None  # a key of SETUPS, run in the work directory
     allow: str | None = None  # a key of DELIBERATE_DIFFERENCES that relaxes the comparison
+    closed: tuple = ()  # standard fds closed in the child before exec (0, 1, 2)
+    # On a terminal: stdin, stdout and stderr are one pty (the controlling
+    # terminal). Each step is (expect, send): wait until the output ends with
+    # `expect` (bytes), or for `expect` seconds (float), then type `send`.
+    tty: tuple | None = None
 
 
 def C(id, *args, stdin="", **kw):
     if isinstance(stdin, str):
         stdin = stdin.encode()
     return Case(id, tuple(args), stdin=stdin, **kw)
+
+
+PROMPT = b">>> "
+
+
+def T(id, *args, steps=(), **kw):
+    """A case run on a terminal; a str step is a line typed at the next ">>> "."""
+    tty = tuple((PROMPT, step.encode()) if isinstance(step, str) else step for step in steps)
+    return Case(id, tuple(args), tty=tty, **kw)
 
 
 NO_UNBUFFERED = {"PYTHONUNBUFFERED": None}
@@ -281,6 +317,103 @@ CASES = [
     C("script-broken-pipe", "scripts/broken_pipe.py"),
     C("script-user-greenlets", "scripts/user_greenlets.py"),
     C("script-multiprocessing", "scripts/mp_spawn.py"),
+    C("c-sleep-pickle", "-c",
+      "import pickle, time; print(pickle.loads(pickle.dumps(time.sleep)) is time.sleep, "
+      "time.sleep.__self__, time.sleep.__text_signature__)"),
+    C("c-sleep-in-signal-handler", "-c",
+      "import signal, time\ndef h(*a):\n    print('handler sleeps')\n    time.sleep(0.05)\n"
+      "    print('handler done')\nsignal.signal(signal.SIGALRM, h)\n"
+      "signal.setitimer(signal.ITIMER_REAL, 0.1)\ntime.sleep(0.3)\nprint('main done')"),
+    C("c-sys-exit-from-signal-handler", "-c",
+      "import signal, sys, time\nsignal.signal(signal.SIGALRM, lambda *a: sys.exit(3))\n"
+      "signal.setitimer(signal.ITIMER_REAL, 0.1)\ntry:\n    time.sleep(5)\nfinally:\n"
+      "    print('finally ran')"),
+    C("c-interrupt-main-during-sleep-no-wakeup", "-c",
+      # _thread.interrupt_main() only sets python3's signal flag: the sleep runs to its end
+      "import _thread, threading, time\nthreading.Timer(0.1, _thread.interrupt_main).start()\n"
+      "t = time.monotonic()\ntry:\n    time.sleep(1)\nexcept KeyboardInterrupt:\n"
+      "    print('KeyboardInterrupt; slept the full second:', time.monotonic() - t >= 0.95)"),
+    C("c-signal-pause", "-c",
+      "import signal\nsignal.signal(signal.SIGALRM, lambda *a: print('alarm'))\n"
+      "signal.setitimer(signal.ITIMER_REAL, 0.1)\nsignal.pause()\nprint('pause returned')"),
+    C("c-select-retried-after-signal", "-c",
+      "import select, signal, time\nsignal.signal(signal.SIGALRM, lambda *a: print('alarm'))\n"
+      "signal.setitimer(signal.ITIMER_REAL, 0.1)\nt = time.monotonic()\n"
+      "print(select.select([], [], [], 0.3), time.monotonic() - t >= 0.29)"),
+    C("c-setrecursionlimit-low", "-c",
+      "import sys\nsys.setrecursionlimit(50)\ndef d(n=0):\n    try:\n        return d(n + 1)\n"
+      "    except RecursionError:\n        return n\nprint(d())"),
+    C("c-setrecursionlimit-too-low", "-c", "import sys; sys.setrecursionlimit(1)"),
+    C("c-current-frames", "-c",
+      "import sys, threading\nframes = sys._current_frames()\n"
+      "print(len(frames), frames[threading.get_ident()] is sys._getframe())"),
+    C("c-excepthook", "-c",
+      "import sys\nsys.excepthook = lambda t, v, tb: print('hooked', t.__name__, v, file=sys.stderr)\n"
+      "raise ValueError('for the hook')"),
+    C("c-excepthook-broken", "-c",
+      "import sys\ndef hook(*a):\n    raise RuntimeError('hook failed')\nsys.excepthook = hook\n"
+      "raise ValueError('original')"),
+    C("c-threading-excepthook", "-c",
+      "import threading\nthreading.excepthook = lambda a: print('thread hook', a.exc_type.__name__, "
+      "a.thread.name)\nt = threading.Thread(target=lambda: 1 / 0, name='T')\nt.start()\nt.join()"),
+    C("c-abort", "-c", "import os; print('aborting'); os.abort()"),
+    C("c-faulthandler-segfault", "-X", "faulthandler", "-c", "import ctypes; ctypes.string_at(0)"),
+    C("c-segfault-no-faulthandler", "-c", "import ctypes; ctypes.string_at(0)"),
+    C("c-close-stdout-fd", "-c", "import os; os.close(1); print('x')"),
+    C("c-asyncio-signal-handler", "-c",
+      "import asyncio, os, signal\nasync def main():\n    loop = asyncio.get_running_loop()\n"
+      "    got = loop.create_future()\n    loop.add_signal_handler(signal.SIGUSR1, got.set_result, 'usr1')\n"
+      "    os.kill(os.getpid(), signal.SIGUSR1)\n    print(await asyncio.wait_for(got, 5))\n"
+      "asyncio.run(main())"),
+    C("c-asyncio-kbint", "-c",
+      "import asyncio, signal, threading\nmain = threading.main_thread().ident\n"
+      "threading.Timer(0.1, signal.pthread_kill, (main, signal.SIGINT)).start()\n"
+      "asyncio.run(asyncio.sleep(5))"),
+    # the patches underneath must stay invisible
+    C("c-meta-path", "-c", "import sys; print(sys.meta_path)"),
+    C("c-find-spec-signal", "-c",
+      "import importlib.util; print(type(importlib.util.find_spec('signal').loader).__name__)"),
+    C("c-pkgutil-loader-signal", "-c",
+      "import pkgutil; print(pkgutil.get_loader('signal').get_filename('signal'))"),
+    C("m-signal", "-m", "signal"),
+    C("c-signal-reload", "-c",
+      "import importlib, signal; importlib.reload(signal); print(signal.set_wakeup_fd(-1))"),
+    C("c-set-wakeup-fd-introspection", "-c",
+      "import signal\nf = signal.set_wakeup_fd\n"
+      "print(f, f.__name__, f.__qualname__, f.__module__, type(f).__name__, f.__text_signature__)\n"
+      "print(f.__doc__)"),
+    C("c-set-wakeup-fd-bad-fd", "-c", "import signal; signal.set_wakeup_fd(12345)"),
+    C("c-set-wakeup-fd-blocking-fd", "-c",
+      "import os, signal; r, w = os.pipe(); signal.set_wakeup_fd(w)"),
+    C("c-set-wakeup-fd-two-positional", "-c", "import signal; signal.set_wakeup_fd(-1, True)"),
+    C("c-set-wakeup-fd-no-args", "-c", "import signal; signal.set_wakeup_fd()"),
+    C("c-set-wakeup-fd-in-thread", "-c",
+      "import signal, threading\ndef f():\n    signal.set_wakeup_fd(-1)\n"
+      "t = threading.Thread(target=f, name='T')\nt.start()\nt.join()"),
+    C("c-set-wakeup-fd-round-trip", "-c",
+      "import os, signal, socket\nr, w = socket.socketpair()\nw.setblocking(False)\n"
+      "signal.signal(signal.SIGUSR1, lambda *a: print('handler'))\n"
+      "print('first', signal.set_wakeup_fd(w.fileno()))\n"
+      "print('again', signal.set_wakeup_fd(w.fileno()) == w.fileno())\n"
+      "os.kill(os.getpid(), signal.SIGUSR1)\nprint('byte', r.recv(10) == bytes([signal.SIGUSR1]))\n"
+      "print('reset', signal.set_wakeup_fd(-1) == w.fileno())\nprint('after', signal.set_wakeup_fd(-1))"),
+    C("c-set-wakeup-fd-then-kbint-in-sleep", "-c",
+      "import signal, socket, threading, time\nr, w = socket.socketpair()\nw.setblocking(False)\n"
+      "signal.set_wakeup_fd(w.fileno())\nmain = threading.main_thread().ident\n"
+      "threading.Timer(0.1, signal.pthread_kill, (main, signal.SIGINT)).start()\n"
+      "t = time.monotonic()\ntry:\n    time.sleep(5)\nexcept KeyboardInterrupt:\n"
+      "    print('interrupted early', time.monotonic() - t < 2)"),
+    C("i-after-c-sys-exit", "-i", "-c", "import sys; sys.exit(3)", stdin="print('in the repl')\n"),
+    # closed standard fds
+    C("closed-stdin-c", "-c", "import sys; print(sys.stdin)", closed=(0,)),
+    C("closed-stdin-no-args", closed=(0,)),
+    C("closed-stdin-input", "-c", "input()", closed=(0,)),
+    C("closed-stdout", "-c", "import sys; print('x'); sys.stderr.write(repr(sys.stdout) + '\\n')",
+      closed=(1,)),
+    C("closed-stderr-exception", "-c", "print('out'); 1 / 0", closed=(2,)),
+    C("closed-stderr-warning", "-c", "import warnings; warnings.warn('w'); print('out')", closed=(2,)),
+    C("closed-all-three", "-c", "import sys; sys.exit(sys.stdin is sys.stdout is sys.stderr is None)",
+      closed=(0, 1, 2)),
     # stdio
     C("c-input", "-c", "print('got', input('prompt> '))", stdin="world\n"),
     C("c-input-eof", "-c", "input('prompt> ')"),
@@ -462,6 +595,49 @@ CASES = [
     C("X-frozen-modules-off", "-X", "frozen_modules=off", "-c",
       "import os; print(os.__spec__.origin)"),
 
+    # --- on a terminal ------------------------------------------------------
+    T("tty-repl", steps=["1 + 1\r", "print('hi')\r", "exit()\r"]),
+    T("tty-repl-quiet", "-q", steps=["x = 6 * 7\r", "x\r", "\x04"]),
+    T("tty-repl-exit-code", "-q", steps=["import sys\r", "sys.exit(5)\r"]),
+    T("tty-repl-exception", "-q", steps=["1 / 0\r", "exit()\r"]),
+    T("tty-repl-ctrl-c-at-prompt", "-q",
+      steps=[(PROMPT, b""), (0.3, b"\x03"), "print('after ^C')\r", "exit()\r"]),
+    T("tty-repl-ctrl-c-in-sleep", "-q",
+      steps=["import time\r", "time.sleep(5)\r", (0.5, b"\x03"), "print('after ^C')\r", "exit()\r"]),
+    T("tty-repl-ctrl-c-in-busy-loop", "-q",
+      steps=["while True: pass\r", (PROMPT[:3] + b" ", b"\r"), (0.5, b"\x03"), "exit()\r"]),
+    T("tty-repl-sleep-and-threads", "-q",
+      steps=["import threading, time\r",
+             "t = threading.Thread(target=time.sleep, args=(0.1,)); t.start(); t.join(); time.sleep(0.1)\r",
+             "print(threading.active_count())\r", "exit()\r"]),
+    T("tty-repl-readline", "-q",
+      steps=["import sys\r", "print('readline' in sys.modules, 'rlcompleter' in sys.modules)\r",
+             "exit()\r"]),
+    T("tty-repl-tab-completion", "-q", steps=[(PROMPT, b"impo\t"), (b"import ", b"sys\r"),
+                                               "sys.ver\t\t", (0.3, b"\x15exit()\r")]),
+    T("tty-repl-multiline", "-q", steps=["def f():\r", (b"... ", b"    return 3\r"), (b"... ", b"\r"),
+                                         "f()\r", "exit()\r"]),
+    T("tty-repl-startup-file", "-q", steps=["print(STARTUP_VAR)\r", "exit()\r"],
+      env={"PYTHONSTARTUP": "{work}/startup.py"}),
+    T("tty-i-after-script", "-q", "-i", "scripts/interactive_after.py",
+      steps=["print(value)\r", "exit()\r"]),
+    T("tty-pythoninspect-set-by-program", "-q", "-c", "import os; os.environ['PYTHONINSPECT'] = '1'",
+      steps=["print('inspecting')\r", "\x04"]),
+    T("tty-isatty", "-c",
+      "import sys; print(sys.stdin.isatty(), sys.stdout.isatty(), sys.stdout.line_buffering, "
+      "sys.stderr.line_buffering)"),
+    T("tty-input", "-c", "print('got', input('name? '))", steps=[(b"name? ", b"tty\r")]),
+    # (^C typed the moment the prompt shows can beat python3's read() and be lost)
+    T("tty-input-ctrl-c", "-c", "input('name? ')", steps=[(b"name? ", b""), (0.3, b"\x03")]),
+    T("tty-ctrl-c-in-sleep", "-c", "import time; print('sleeping'); time.sleep(5)",
+      steps=[(b"sleeping\r\n", b"\x03")]),
+    T("tty-ctrl-c-in-busy-loop", "-c", "print('looping')\nwhile True:\n    pass",
+      steps=[(b"looping\r\n", b"\x03")]),
+    T("tty-ctrl-backslash", "-c", "import time; print('sleeping'); time.sleep(5)",
+      steps=[(b"sleeping\r\n", b"\x1c")]),
+    T("tty-getpass", "-c", "import getpass; print(repr(getpass.getpass('pw: ')))",
+      steps=[(b"pw: ", b"secret\r")]),
+
     # --- version, help, usage errors ---------------------------------------
     C("version-V", "-V"),
     C("version-long", "--version"),
@@ -525,6 +701,79 @@ def _environment(case: Case, work: Path) -> dict:
     return env
 
 
+def _closer(fds):
+    def close():
+        for fd in fds:
+            os.close(fd)
+    return close
+
+
+def _run_pipes(argv, work, env, case: Case):
+    stdin_closed = 0 in case.closed
+    try:
+        proc = subprocess.run(
+            argv, cwd=work, env=env,
+            input=None if stdin_closed else case.stdin,
+            stdin=subprocess.DEVNULL if stdin_closed else None,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT if case.merge else subprocess.PIPE,
+            preexec_fn=_closer(case.closed) if case.closed else None,
+            timeout=TIMEOUT)
+        return proc.returncode, proc.stdout, proc.stderr or b""
+    except subprocess.TimeoutExpired as exc:
+        return f"timed out after {TIMEOUT}s", exc.stdout or b"", exc.stderr or b""
+
+
+def _run_tty(argv, work, env, steps):
+    """Runs argv on a new pty, its controlling terminal; returns the transcript."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+
+    def take_terminal():  # after setsid (start_new_session): the pty becomes the ctty
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(argv, cwd=work, env=env, stdin=slave, stdout=slave, stderr=slave,
+                            start_new_session=True, preexec_fn=take_terminal)
+    os.close(slave)
+    out = bytearray()
+    deadline = time.monotonic() + TIMEOUT
+
+    def read(until, seconds):
+        """Reads until until() holds; False on time-out, None at end of output."""
+        end = min(deadline, time.monotonic() + seconds)
+        while not until():
+            ready, _, _ = select.select([master], [], [], max(0.0, end - time.monotonic()))
+            if not ready:
+                return False
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: every fd of the terminal's slave side is closed
+                return None
+            if not data:
+                return None
+            out.extend(data)
+        return True
+
+    try:
+        for expect, send in steps:
+            if isinstance(expect, float):
+                read(lambda: False, expect)
+            elif not read(lambda: out.endswith(expect), 10):
+                out.extend(b"\n<harness: no %r before typing %r>\n" % (expect, send))
+                break
+            os.write(master, send)
+        read(lambda: False, TIMEOUT)
+        try:
+            returncode = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            returncode = f"timed out after {TIMEOUT}s"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    return returncode, bytes(out), b""
+
+
 def run_case(exe: str, case: Case, tmp_path: Path):
     work = tmp_path / "work"
     if work.exists():
@@ -534,23 +783,30 @@ def run_case(exe: str, case: Case, tmp_path: Path):
     if case.setup:
         SETUPS[case.setup](work)
     argv = [exe] + [_expand(a, work) for a in case.args]
-    try:
-        proc = subprocess.run(
-            argv, cwd=work, env=_environment(case, work), input=case.stdin,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT if case.merge else subprocess.PIPE,
-            timeout=TIMEOUT)
-        returncode, stdout, stderr = proc.returncode, proc.stdout, proc.stderr or b""
-    except subprocess.TimeoutExpired as exc:
-        returncode, stdout, stderr = f"timed out after {TIMEOUT}s", exc.stdout or b"", exc.stderr or b""
+    env = _environment(case, work)
+    if case.tty is not None:
+        returncode, stdout, stderr = _run_tty(argv, work, env, case.tty)
+    else:
+        returncode, stdout, stderr = _run_pipes(argv, work, env, case)
     return returncode, normalise(stdout), normalise(stderr)
 
 
-def _render(returncode, stdout: bytes, stderr: bytes, compare_stderr: bool) -> list[str]:
-    lines = [f"returncode: {returncode}", "--- stdout ---"]
-    lines += stdout.decode("utf-8", "backslashreplace").splitlines()
-    if compare_stderr:
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _lines(data: bytes, tty: bool) -> list[str]:
+    text = data.decode("utf-8", "backslashreplace")
+    if tty:  # a terminal's \r, escape sequences and echoed ^C made visible
+        text = _CONTROL.sub(lambda m: "\\x%02x" % ord(m.group()), text)
+    return text.split("\n") if text else []
+
+
+def _render(returncode, stdout: bytes, stderr: bytes, compare_stderr: bool, tty=False) -> list[str]:
+    lines = [f"returncode: {returncode}", "--- terminal ---" if tty else "--- stdout ---"]
+    lines += _lines(stdout, tty)
+    if compare_stderr and not tty:
         lines.append("--- stderr ---")
-        lines += stderr.decode("utf-8", "backslashreplace").splitlines()
+        lines += _lines(stderr, tty)
     return lines
 
 
@@ -565,14 +821,19 @@ def _command_line(case: Case) -> str:
         extras.append(f"stdin {case.stdin!r}")
     if case.merge:
         extras.append("stderr merged into stdout")
+    if case.closed:
+        extras.append(f"fds {case.closed} closed")
+    if case.tty is not None:
+        extras.append(f"a terminal, typing {[send for _, send in case.tty]}")
     return text + ("".join(f"\n  with {e}" for e in extras))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_parity(case: Case, tmp_path: Path):
     compare_stderr = not (case.allow and DELIBERATE_DIFFERENCES[case.allow].get("ignore_stderr"))
-    expected = _render(*run_case(REFERENCE, case, tmp_path), compare_stderr)
-    actual = _render(*run_case(TFPYTHON, case, tmp_path), compare_stderr)
+    tty = case.tty is not None
+    expected = _render(*run_case(REFERENCE, case, tmp_path), compare_stderr, tty)
+    actual = _render(*run_case(TFPYTHON, case, tmp_path), compare_stderr, tty)
     if actual != expected:
         diff = "\n".join(difflib.unified_diff(expected, actual, "python3.11", "tfpython", lineterm=""))
         pytest.fail(f"tfpython differs from python3.11 for\n  {_command_line(case)}\n{diff}",

@@ -21,6 +21,7 @@ REMOVE = object()
 PATCH_MODULES = {
     "time": "time",
     "signal": "signal",
+    "socket": "socket",
 }
 
 _hook = None

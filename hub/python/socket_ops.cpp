@@ -1,0 +1,459 @@
+#include "hub/python/socket_ops.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+
+#include "hub/python/green_hub.hpp"
+#include "hub/python/py_ref.hpp"
+
+namespace tf::core {
+namespace {
+
+// The layout of CPython 3.11's PySocketSockObject (Modules/socketmodule.h).
+// add_socket_ops() checks it against _socket.socket's size before use.
+struct SockObject {
+  PyObject_HEAD
+  int sock_fd;
+  int sock_family;
+  int sock_type;
+  int sock_proto;
+  PyObject* (*errorhandler)(void);
+  _PyTime_t sock_timeout;  // -1: blocking; 0: non-blocking; else the timeout
+};
+
+struct Originals {
+  PyObject* recv = nullptr;
+  PyObject* recv_into = nullptr;
+  PyObject* send = nullptr;
+  PyObject* sendall = nullptr;
+  PyObject* accept = nullptr;
+  PyObject* connect_ex = nullptr;
+} g_orig;
+
+SockObject* as_sock(PyObject* o) { return reinterpret_cast<SockObject*>(o); }
+
+// Inside a hub-driven greenlet, on a socket that may wait.
+bool cooperative(SockObject* s) { return s->sock_timeout != 0 && GreenHub::cooperative_here(); }
+
+PyObject* call_original(PyObject* method, PyObject* self, PyObject* args, PyObject* kwargs = nullptr) {
+  Py_ssize_t n = PyTuple_GET_SIZE(args);
+  PyRef full = PyRef::steal(PyTuple_New(n + 1));
+  if (!full) return nullptr;
+  PyTuple_SET_ITEM(full.get(), 0, Py_NewRef(self));
+  for (Py_ssize_t i = 0; i < n; ++i) PyTuple_SET_ITEM(full.get(), i + 1, Py_NewRef(PyTuple_GET_ITEM(args, i)));
+  return PyObject_Call(method, full.get(), kwargs);
+}
+
+// A socket operation's deadline: python3 applies the timeout to each call
+// (and to the whole of sendall).
+class Deadline {
+ public:
+  explicit Deadline(SockObject* s) : has_(s->sock_timeout > 0) {
+    if (has_) at_ = _PyTime_GetMonotonicClock() + s->sock_timeout;
+  }
+  // Seconds left (-1: no limit); false with TimeoutError set when none are.
+  bool remaining(double* out) const {
+    if (!has_) {
+      *out = -1;
+      return true;
+    }
+    _PyTime_t left = at_ - _PyTime_GetMonotonicClock();
+    if (left <= 0) {
+      PyErr_SetString(PyExc_TimeoutError, "timed out");
+      return false;
+    }
+    *out = _PyTime_AsSecondsDouble(left);
+    return true;
+  }
+
+ private:
+  bool has_;
+  _PyTime_t at_ = 0;
+};
+
+// Waits until the socket is ready for `events`. False with an exception:
+// TimeoutError('timed out'), or whatever was thrown into the greenlet.
+bool wait_ready(SockObject* s, short events, const Deadline& deadline) {
+  double left;
+  if (!deadline.remaining(&left)) return false;
+  int32_t revents;
+  switch (GreenHub::current()->wait_fd(s->sock_fd, events, left, &revents)) {
+    case WaitStatus::kFailed:
+      return false;
+    case WaitStatus::kTimedOut:
+      PyErr_SetString(PyExc_TimeoutError, "timed out");
+      return false;
+    case WaitStatus::kReady:
+      return true;
+  }
+  return true;
+}
+
+bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
+
+// recv() into buf until something arrives (or all n bytes for MSG_WAITALL
+// on a blocking socket, as the kernel would). -1 with an exception.
+Py_ssize_t recv_cooperative(SockObject* s, char* buf, Py_ssize_t n, int flags) {
+  Deadline deadline(s);
+  bool wait_all = (flags & MSG_WAITALL) && s->sock_timeout < 0;
+  Py_ssize_t total = 0;
+  for (;;) {
+    ssize_t r = ::recv(s->sock_fd, buf + total, static_cast<size_t>(n - total), flags | MSG_DONTWAIT);
+    if (r >= 0) {
+      total += r;
+      if (!wait_all || r == 0 || total == n) return total;
+      continue;
+    }
+    int err = errno;
+    if (err == EINTR) {
+      if (PyErr_CheckSignals() < 0) return -1;
+      continue;
+    }
+    if (would_block(err) && !(flags & MSG_DONTWAIT)) {
+      if (!wait_ready(s, POLLIN, deadline)) return -1;
+      continue;
+    }
+    errno = err;
+    PyErr_SetFromErrno(PyExc_OSError);
+    return -1;
+  }
+}
+
+// send() once something can be sent. -1 with an exception.
+Py_ssize_t send_cooperative(SockObject* s, const char* buf, Py_ssize_t n, int flags, const Deadline& deadline) {
+  for (;;) {
+    ssize_t r = ::send(s->sock_fd, buf, static_cast<size_t>(n), flags | MSG_DONTWAIT);
+    if (r >= 0) return r;
+    int err = errno;
+    if (err == EINTR) {
+      if (PyErr_CheckSignals() < 0) return -1;
+      continue;
+    }
+    if (would_block(err) && !(flags & MSG_DONTWAIT)) {
+      if (!wait_ready(s, POLLOUT, deadline)) return -1;
+      continue;
+    }
+    errno = err;
+    PyErr_SetFromErrno(PyExc_OSError);
+    return -1;
+  }
+}
+
+// ------------------------------------------------------------ hot path --
+
+PyObject* sock_recv(PyObject* self, PyObject* args) {
+  SockObject* s = as_sock(self);
+  if (!cooperative(s)) return call_original(g_orig.recv, self, args);
+  Py_ssize_t n;
+  int flags = 0;
+  if (!PyArg_ParseTuple(args, "n|i:recv", &n, &flags)) return nullptr;
+  if (n < 0) {
+    PyErr_SetString(PyExc_ValueError, "negative buffersize in recv");
+    return nullptr;
+  }
+  PyObject* bytes = PyBytes_FromStringAndSize(nullptr, n);
+  if (!bytes) return nullptr;
+  Py_ssize_t got = recv_cooperative(s, PyBytes_AS_STRING(bytes), n, flags);
+  if (got < 0) {
+    Py_DECREF(bytes);
+    return nullptr;
+  }
+  if (got != n) _PyBytes_Resize(&bytes, got);
+  return bytes;
+}
+
+PyObject* sock_recv_into(PyObject* self, PyObject* args, PyObject* kwargs) {
+  SockObject* s = as_sock(self);
+  if (!cooperative(s)) return call_original(g_orig.recv_into, self, args, kwargs);
+  static const char* keywords[] = {"buffer", "nbytes", "flags", nullptr};
+  Py_buffer view;
+  Py_ssize_t n = 0;
+  int flags = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "w*|ni:recv_into", const_cast<char**>(keywords), &view,
+                                   &n, &flags))
+    return nullptr;
+  // The caller's buffer is written by our own recv() call, synchronously:
+  // no kernel operation ever holds a pointer into it.
+  Py_ssize_t got = -1;
+  if (n < 0) {
+    PyErr_SetString(PyExc_ValueError, "negative buffersize in recv_into");
+  } else if (n > view.len) {
+    PyErr_SetString(PyExc_ValueError, "buffer too small for requested bytes");
+  } else {
+    got = recv_cooperative(s, static_cast<char*>(view.buf), n ? n : view.len, flags);
+  }
+  PyBuffer_Release(&view);
+  return got < 0 ? nullptr : PyLong_FromSsize_t(got);
+}
+
+PyObject* sock_send(PyObject* self, PyObject* args) {
+  SockObject* s = as_sock(self);
+  if (!cooperative(s)) return call_original(g_orig.send, self, args);
+  Py_buffer view;
+  int flags = 0;
+  if (!PyArg_ParseTuple(args, "y*|i:send", &view, &flags)) return nullptr;
+  Deadline deadline(s);
+  Py_ssize_t sent = send_cooperative(s, static_cast<const char*>(view.buf), view.len, flags, deadline);
+  PyBuffer_Release(&view);
+  return sent < 0 ? nullptr : PyLong_FromSsize_t(sent);
+}
+
+PyObject* sock_sendall(PyObject* self, PyObject* args) {
+  SockObject* s = as_sock(self);
+  if (!cooperative(s)) return call_original(g_orig.sendall, self, args);
+  Py_buffer view;
+  int flags = 0;
+  if (!PyArg_ParseTuple(args, "y*|i:sendall", &view, &flags)) return nullptr;
+  // Streams straight from the caller's buffer (a large memoryview is never
+  // copied); the timeout covers the whole call, as in python3.
+  Deadline deadline(s);
+  const char* p = static_cast<const char*>(view.buf);
+  Py_ssize_t left = view.len;
+  bool ok = true;
+  while (left > 0) {
+    Py_ssize_t sent = send_cooperative(s, p, left, flags, deadline);
+    if (sent < 0 || PyErr_CheckSignals() < 0) {
+      ok = false;
+      break;
+    }
+    p += sent;
+    left -= sent;
+  }
+  PyBuffer_Release(&view);
+  if (!ok) return nullptr;
+  Py_RETURN_NONE;
+}
+
+// The address tuple python3 gives for a peer (makesockaddr), for the
+// families served here; nullptr without an exception for the others.
+PyObject* make_address(const sockaddr_storage& addr, socklen_t len, int family) {
+  switch (family) {
+    case AF_INET:
+    case AF_INET6: {
+      char host[NI_MAXHOST];
+      int rc = ::getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host, sizeof host, nullptr, 0,
+                             NI_NUMERICHOST);
+      if (rc != 0) {
+        PyErr_SetString(PyExc_OSError, gai_strerror(rc));
+        return nullptr;
+      }
+      if (family == AF_INET) {
+        auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+        return Py_BuildValue("(si)", host, ntohs(a->sin_port));
+      }
+      auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+      return Py_BuildValue("(siII)", host, ntohs(a->sin6_port), ntohl(a->sin6_flowinfo), a->sin6_scope_id);
+    }
+    case AF_UNIX: {
+      auto* a = reinterpret_cast<const sockaddr_un*>(&addr);
+      size_t path_len = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
+      if (path_len > 0 && a->sun_path[0] == 0)  // the Linux abstract namespace
+        return PyBytes_FromStringAndSize(a->sun_path, static_cast<Py_ssize_t>(path_len));
+      return PyUnicode_DecodeFSDefault(a->sun_path);
+    }
+    default:
+      return nullptr;
+  }
+}
+
+PyObject* accepted(int fd, const sockaddr_storage& addr, socklen_t len, int family) {
+  PyObject* address = make_address(addr, len, family);
+  if (!address) {
+    ::close(fd);
+    return nullptr;
+  }
+  return Py_BuildValue("(iN)", fd, address);
+}
+
+PyObject* sock_accept(PyObject* self, PyObject* args) {
+  SockObject* s = as_sock(self);
+  int family = s->sock_family;
+  bool known_family = family == AF_INET || family == AF_INET6 || family == AF_UNIX;
+  if (!cooperative(s) || !known_family) return call_original(g_orig.accept, self, args);
+  GreenHub* hub = GreenHub::current();
+  OrphanConnection orphan;
+  if (hub->take_orphan(s->sock_fd, &orphan)) return accepted(orphan.fd, orphan.address, orphan.address_len, family);
+  Deadline deadline(s);
+  if (s->sock_timeout < 0) {
+    // A blocking listener cannot be tried without blocking the hub: the
+    // kernel accepts for us (and a late accept is kept as an orphan).
+    int32_t res;
+    sockaddr_storage addr{};
+    socklen_t len = 0;
+    switch (hub->wait_accept(s->sock_fd, SOCK_CLOEXEC, -1, &res, &addr, &len)) {
+      case WaitStatus::kFailed:
+        return nullptr;
+      case WaitStatus::kTimedOut:
+        PyErr_SetString(PyExc_TimeoutError, "timed out");
+        return nullptr;
+      case WaitStatus::kReady:
+        break;
+    }
+    if (res < 0) {
+      errno = -res;
+      return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    return accepted(res, addr, len, family);
+  }
+  for (;;) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    int fd = ::accept4(s->sock_fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
+    if (fd >= 0) return accepted(fd, addr, len, family);
+    int err = errno;
+    if (err == EINTR) {
+      if (PyErr_CheckSignals() < 0) return nullptr;
+      continue;
+    }
+    if (would_block(err)) {
+      if (!wait_ready(s, POLLIN, deadline)) return nullptr;
+      continue;
+    }
+    errno = err;
+    return PyErr_SetFromErrno(PyExc_OSError);
+  }
+}
+
+PyMethodDef g_socket_methods[] = {
+    {"recv", sock_recv, METH_VARARGS, nullptr},
+    {"recv_into", reinterpret_cast<PyCFunction>(sock_recv_into), METH_VARARGS | METH_KEYWORDS, nullptr},
+    {"send", sock_send, METH_VARARGS, nullptr},
+    {"sendall", sock_sendall, METH_VARARGS, nullptr},
+    {"_accept", sock_accept, METH_NOARGS, nullptr},
+    {nullptr, nullptr, 0, nullptr}};
+
+// ------------------------------------------------------- colder helpers --
+
+// sock_io(sock, events, method, *args): method(sock, *args) with the socket
+// made non-blocking for the call; on BlockingIOError wait for `events`
+// (within the socket's timeout) and try again. The caller passes flags
+// with MSG_DONTWAIT so a blocking-mode fd never blocks the hub.
+PyObject* sock_io(PyObject*, PyObject* args) {
+  if (PyTuple_GET_SIZE(args) < 3) {
+    PyErr_SetString(PyExc_TypeError, "sock_io(sock, events, method, *args)");
+    return nullptr;
+  }
+  PyObject* self = PyTuple_GET_ITEM(args, 0);
+  SockObject* s = as_sock(self);
+  long events = PyLong_AsLong(PyTuple_GET_ITEM(args, 1));
+  if (events == -1 && PyErr_Occurred()) return nullptr;
+  PyObject* method = PyTuple_GET_ITEM(args, 2);
+  Py_ssize_t extra = PyTuple_GET_SIZE(args) - 3;
+  PyRef call_args = PyRef::steal(PyTuple_New(extra + 1));  // (sock, *args)
+  if (!call_args) return nullptr;
+  PyTuple_SET_ITEM(call_args.get(), 0, Py_NewRef(self));
+  for (Py_ssize_t i = 0; i < extra; ++i)
+    PyTuple_SET_ITEM(call_args.get(), i + 1, Py_NewRef(PyTuple_GET_ITEM(args, i + 3)));
+  Deadline deadline(s);
+  for (;;) {
+    _PyTime_t saved = s->sock_timeout;
+    s->sock_timeout = 0;  // CPython must not poll on its own
+    PyObject* r = PyObject_Call(method, call_args.get(), nullptr);
+    s->sock_timeout = saved;
+    if (r || !PyErr_ExceptionMatches(PyExc_BlockingIOError)) return r;
+    PyErr_Clear();
+    if (!GreenHub::cooperative_here()) {
+      PyErr_SetString(PyExc_RuntimeError, "sock_io() outside the hub");
+      return nullptr;
+    }
+    if (!wait_ready(s, static_cast<short>(events), deadline)) return nullptr;
+  }
+}
+
+// sock_connect(sock, address) -> errno (0 when connected). Raises
+// TimeoutError at the socket's timeout. The address must be numeric: the
+// caller resolved names cooperatively first.
+PyObject* sock_connect(PyObject*, PyObject* args) {
+  PyObject* self;
+  PyObject* address;
+  if (!PyArg_ParseTuple(args, "OO:sock_connect", &self, &address)) return nullptr;
+  SockObject* s = as_sock(self);
+  int fd = s->sock_fd;
+  int fl = ::fcntl(fd, F_GETFL);
+  bool was_blocking = fl >= 0 && !(fl & O_NONBLOCK);
+  // A blocking-mode socket is connected without blocking the thread: it is
+  // not connected yet, so nobody else can be using it meanwhile.
+  if (was_blocking) ::fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+  _PyTime_t saved = s->sock_timeout;
+  s->sock_timeout = 0;
+  PyRef r = PyRef::steal(PyObject_CallFunctionObjArgs(g_orig.connect_ex, self, address, nullptr));
+  s->sock_timeout = saved;
+  if (was_blocking) ::fcntl(fd, F_SETFL, fl);
+  if (!r) return nullptr;
+  long err = PyLong_AsLong(r.get());
+  if (err != EINPROGRESS && err != EWOULDBLOCK) return r.release();
+  Deadline deadline(s);
+  if (!wait_ready(s, POLLOUT, deadline)) return nullptr;
+  int so_error = 0;
+  socklen_t len = sizeof so_error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) < 0) so_error = errno;
+  return PyLong_FromLong(so_error);
+}
+
+// fd_closing(fd): greenlets waiting on fd get OSError(EBADF) now and their
+// operations are cancelled, before the fd can be reused.
+PyObject* fd_closing(PyObject*, PyObject* arg) {
+  int fd = _PyLong_AsInt(arg);
+  if (fd == -1 && PyErr_Occurred()) return nullptr;
+  GreenHub* hub = GreenHub::current();
+  if (!hub || fd < 0) Py_RETURN_NONE;
+  PyRef exc = PyRef::steal(PyObject_CallFunction(PyExc_OSError, "is", EBADF,
+                                                 "File descriptor was closed in another greenlet"));
+  if (!exc) return nullptr;
+  hub->fd_closing(fd, exc.get());
+  Py_RETURN_NONE;
+}
+
+PyMethodDef g_helpers[] = {
+    {"sock_io", sock_io, METH_VARARGS, "sock_io(sock, events, method, *args)"},
+    {"sock_connect", sock_connect, METH_VARARGS, "sock_connect(sock, numeric_address) -> errno"},
+    {"fd_closing", fd_closing, METH_O, "fd_closing(fd): wake and cancel the waiters on fd"},
+    {nullptr, nullptr, 0, nullptr}};
+
+PyObject* get_original(PyObject* type, const char* name) { return PyObject_GetAttrString(type, name); }
+
+}  // namespace
+
+int add_socket_ops(PyObject* module) {
+  PyRef sockmod = PyRef::steal(PyImport_ImportModule("_socket"));
+  if (!sockmod) return -1;
+  PyRef base = PyRef::steal(PyObject_GetAttrString(sockmod.get(), "socket"));
+  if (!base || !PyType_Check(base.get())) return -1;
+  auto* base_type = reinterpret_cast<PyTypeObject*>(base.get());
+  if (base_type->tp_basicsize != static_cast<Py_ssize_t>(sizeof(SockObject))) {
+    PyErr_SetString(PyExc_ImportError, "_socket.socket has an unexpected layout; not CPython 3.11?");
+    return -1;
+  }
+  if (!(g_orig.recv = get_original(base.get(), "recv")) ||
+      !(g_orig.recv_into = get_original(base.get(), "recv_into")) ||
+      !(g_orig.send = get_original(base.get(), "send")) ||
+      !(g_orig.sendall = get_original(base.get(), "sendall")) ||
+      !(g_orig.accept = get_original(base.get(), "_accept")) ||
+      !(g_orig.connect_ex = get_original(base.get(), "connect_ex")))
+    return -1;
+  for (PyMethodDef* def = g_socket_methods; def->ml_name; ++def) {
+    // The docstrings are the originals'.
+    PyRef original = PyRef::steal(PyObject_GetAttrString(base.get(), def->ml_name));
+    if (original && Py_IS_TYPE(original.get(), &PyMethodDescr_Type))
+      def->ml_doc = reinterpret_cast<PyMethodDescrObject*>(original.get())->d_method->ml_doc;
+  }
+  PyType_Slot slots[] = {{Py_tp_methods, g_socket_methods},
+                         {Py_tp_doc, const_cast<char*>("Cooperative hot path of theframework's socket.")},
+                         {0, nullptr}};
+  PyType_Spec spec = {"_framework_core.SocketBase", 0, 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, slots};
+  PyObject* type = PyType_FromSpecWithBases(&spec, base.get());
+  if (!type || PyModule_AddObject(module, "SocketBase", type) < 0) return -1;
+  return PyModule_AddFunctions(module, g_helpers);
+}
+
+}  // namespace tf::core
