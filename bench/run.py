@@ -517,9 +517,13 @@ def startup_rows(r):
                 cmd = make(code)
                 tag = "startup %s %s" % (label, snippet_key)
                 json_path = r.log_dir / "hyperfine.json"
-                r.run(tag, ["hyperfine", "-N", "--style", "none", "--warmup", s.startup_warmup,
-                            "--runs", s.startup_runs, "--export-json", json_path, shlex.join(cmd)],
-                      timeout=120)
+                try:
+                    r.run(tag, ["hyperfine", "-N", "--style", "none", "--warmup", s.startup_warmup,
+                                "--runs", s.startup_runs, "--export-json", json_path, shlex.join(cmd)],
+                          timeout=120)
+                except Failed:
+                    r.run(tag + " alone", cmd, 30)  # raises with the command's own stderr
+                    raise
                 h = json.loads(json_path.read_text())["results"][0]
                 rss = [r.run(tag + " rss", cmd, 30, measure_rss=True)[1]["process_rss_kib"]
                        for _ in range(s.rss_runs)]
@@ -605,7 +609,7 @@ def latency_rows(r):
                                     r.command(runtime, "latency_select.py", mode, s.select_samples),
                                     s.select_samples * 0.01 + 30)
             except Failed as exc:
-                if runtime == "tfpython":
+                if runtime == "tfpython" and "select did not return" in str(exc):
                     raise Failed("%s (needs cooperative %s)" % (exc, ", ".join(needs)))
                 raise
             result["note"] = unpatched_note(result, needs)

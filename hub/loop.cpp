@@ -14,18 +14,6 @@ void Loop::arm_watch(int fd, uint64_t tag) {
   io_uring_sqe_set_data64(sqe, tag);
 }
 
-void Loop::watch_signal_fd(int fd) {
-  if (signal_fd_ == fd) return;
-  if (signal_fd_ >= 0) {
-    io_uring_sqe* sqe = ring_.get_sqe();
-    io_uring_prep_poll_remove(sqe, kTagSignal);
-    io_uring_sqe_set_data64(sqe, kTagCancel);
-    sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-  }
-  signal_fd_ = fd;
-  if (fd >= 0) arm_watch(fd, kTagSignal);
-}
-
 uint64_t Loop::start_poll(int fd, uint32_t poll_mask, uint64_t owner) {
   return start(owner, [&](io_uring_sqe* sqe, Operation& op) {
     op.kind = OpKind::kPoll;
@@ -61,11 +49,6 @@ void Loop::dispatch(const Completion& c, Events& events) {
     case kTagWakeup:
       if (!(c.flags & IORING_CQE_F_MORE)) arm_watch(wakeups_.eventfd(), kTagWakeup);
       for (const WakeupItem& item : wakeups_.take_all()) events.on_wakeup(item);
-      return;
-    case kTagSignal:
-      if (c.res == -ECANCELED) return;  // replaced by watch_signal_fd()
-      if (!(c.flags & IORING_CQE_F_MORE) && signal_fd_ >= 0) arm_watch(signal_fd_, kTagSignal);
-      events.on_signal_fd();
       return;
     case kTagCancel:
       return;

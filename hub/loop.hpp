@@ -26,8 +26,6 @@ class Loop {
     virtual void on_orphan(int32_t /*res*/, const Operation& /*op*/) {}
     virtual void on_timer(uint64_t token) = 0;
     virtual void on_wakeup(const WakeupItem& item) { item.run(item.arg); }
-    // The fd given to watch_signal_fd() became readable.
-    virtual void on_signal_fd() {}
     // The wait was cut short by a signal delivered to this thread.
     virtual void on_interrupted() {}
     // Bracket a wait that may block (the Python layer releases the GIL).
@@ -57,8 +55,6 @@ class Loop {
 
   // Thread-safe: queue `item` for the loop's thread and wake the loop.
   void post(WakeupItem item) { wakeups_.post(item); }
-  // Watch a non-blocking fd (Python's signal wake-up fd) for readability.
-  void watch_signal_fd(int fd);
 
   // One turn: submit, wait (at most until the next timer when may_block,
   // not at all otherwise), dispatch completions, expire timers.
@@ -71,7 +67,6 @@ class Loop {
 
   // user_data values that name no slot (low half zero).
   static constexpr uint64_t kTagWakeup = uint64_t{1} << 32;
-  static constexpr uint64_t kTagSignal = uint64_t{2} << 32;
   static constexpr uint64_t kTagCancel = uint64_t{3} << 32;
 
  private:
@@ -82,7 +77,6 @@ class Loop {
   OpTable ops_;
   TimerHeap timers_;
   WakeupQueue wakeups_;
-  int signal_fd_ = -1;
 };
 
 template <class Prep>

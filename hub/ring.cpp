@@ -1,5 +1,8 @@
 #include "hub/ring.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -35,9 +38,21 @@ int init_with_fallback(io_uring* ring, unsigned entries, unsigned* flags_out) {
 
 }  // namespace
 
+int move_fd_high(int fd) {
+  constexpr int kHubFdFloor = 900;
+  int high = ::fcntl(fd, F_DUPFD_CLOEXEC, kHubFdFloor);
+  if (high < 0) return fd;  // a low RLIMIT_NOFILE: keep it where it is
+  ::close(fd);
+  return high;
+}
+
 Ring::Ring(unsigned entries) {
   int rc = init_with_fallback(&ring_, entries, &setup_flags_);
   if (rc < 0) throw std::system_error(-rc, std::generic_category(), "io_uring_queue_init");
+  // Out of the way of the program's own fd numbers (python3 gives a
+  // program's first file fd 3; so must we).
+  int high = move_fd_high(ring_.ring_fd);
+  if (high != ring_.ring_fd) ring_.ring_fd = ring_.enter_ring_fd = high;
   parked_.reserve(64);
 }
 

@@ -22,6 +22,10 @@ struct Completion {
 
 enum class WaitResult { kReady, kTimedOut, kInterrupted };
 
+// Moves an fd the hub keeps open to a high number (close-on-exec), so the
+// program's own fds are numbered as under python3. Returns the new fd.
+int move_fd_high(int fd);
+
 class Ring {
  public:
   explicit Ring(unsigned entries = 256);

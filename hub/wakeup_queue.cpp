@@ -1,5 +1,7 @@
 #include "hub/wakeup_queue.hpp"
 
+#include "hub/ring.hpp"
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@ namespace tf::hub {
 WakeupQueue::WakeupQueue() {
   efd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (efd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  efd_ = move_fd_high(efd_);
 }
 
 WakeupQueue::~WakeupQueue() {

@@ -34,21 +34,6 @@ hub::Clock::time_point deadline_after(double seconds) {
          std::chrono::duration_cast<hub::Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
-// signal.set_wakeup_fd(fd, warn_on_full_buffer=False); the old fd, or -1.
-// (PySignal_SetWakeupFd is not exported by Debian's libpython.)
-int set_wakeup_fd(int fd) {
-  PyRef signal = PyRef::steal(PyImport_ImportModule("_signal"));
-  PyRef set = signal ? PyRef::steal(PyObject_GetAttrString(signal.get(), "set_wakeup_fd")) : PyRef();
-  PyRef args = PyRef::steal(Py_BuildValue("(i)", fd));
-  PyRef kwargs = PyRef::steal(Py_BuildValue("{s:O}", "warn_on_full_buffer", Py_False));
-  PyRef old = set && args && kwargs ? PyRef::steal(PyObject_Call(set.get(), args.get(), kwargs.get())) : PyRef();
-  if (!old) {
-    PyErr_Clear();
-    return -1;
-  }
-  return static_cast<int>(PyLong_AsLong(old.get()));
-}
-
 bool on_process_main_thread() { return ::syscall(SYS_gettid) == ::getpid(); }
 
 // A call or wake-up posted by another OS thread; runs on the hub's thread.
@@ -137,7 +122,6 @@ PyRef GreenHub::run(PyObject* callable) {
   main_error_ = SavedError();
   running_ = true;
   in_hub_ = true;
-  install_signal_watch();
   schedule_switch(target.get(), nullptr);
 
   bool failed = false;
@@ -161,7 +145,6 @@ PyRef GreenHub::run(PyObject* callable) {
       break;
     }
   }
-  remove_signal_watch();
   ready_.clear();
   running_ = false;
   in_hub_ = false;
@@ -317,6 +300,8 @@ WaitStatus GreenHub::finish_wait(uint64_t name, Waiter* out) {
   Waiter state = std::move(w->value);
   waiters_.release(*w);
   untrack_fd(state.fd, name);
+  for (int fd : state.more_fds) untrack_fd(fd, name);
+  for (uint64_t op : state.more_ops) loop_->abandon(op);  // completed ones are stale: ignored
   // Whatever did not wake us is withdrawn: an operation still in flight is
   // cancelled in the kernel (its slot lives until its last CQE), a timer
   // that did not fire is removed from the heap.
@@ -359,6 +344,26 @@ WaitStatus GreenHub::wait_fd(int fd, uint32_t poll_mask, double timeout, int32_t
   WaitStatus status = finish_wait(name, &done);
   if (status == WaitStatus::kReady) *revents = done.result;
   return status;
+}
+
+WaitStatus GreenHub::wait_any(const std::vector<std::pair<int, uint32_t>>& fds, double timeout) {
+  WaiterSlot& w = begin_wait();
+  uint64_t name = w.name();
+  for (size_t i = 0; i < fds.size(); ++i) {
+    auto [fd, mask] = fds[i];
+    track_fd(fd, name);
+    uint64_t op = loop_->start_poll(fd, mask, name);
+    if (i == 0) {
+      w.value.fd = fd;
+      w.value.op = op;
+    } else {
+      w.value.more_fds.push_back(fd);
+      w.value.more_ops.push_back(op);
+    }
+  }
+  if (timeout >= 0) w.value.timer = loop_->add_timer(deadline_after(timeout), name);
+  Waiter done;
+  return finish_wait(name, &done);
 }
 
 WaitStatus GreenHub::wait_accept(int fd, int accept_flags, double timeout, int32_t* result,
@@ -502,13 +507,10 @@ void GreenHub::after_blocking() {
   saved_thread_ = nullptr;
 }
 
-void GreenHub::on_signal_fd() {
-  char buf[64];
-  while (::read(signal_pipe_[0], buf, sizeof buf) > 0) {
-  }
-  deliver_signal_error();
-}
-
+// A signal cut the wait short (EINTR): run Python's handlers now. As in
+// python3, a signal handled by another thread, or _thread.interrupt_main(),
+// does not interrupt a wait; pool threads block signals so that they reach
+// this thread.
 void GreenHub::on_interrupted() { deliver_signal_error(); }
 
 void GreenHub::deliver_signal_error() {
@@ -527,27 +529,6 @@ void GreenHub::deliver_signal_error() {
   Py_XDECREF(type);
   Py_XDECREF(value);
   Py_XDECREF(tb);
-}
-
-void GreenHub::install_signal_watch() {
-  if (!on_process_main_thread() || signal_pipe_[0] >= 0) return;
-  if (::pipe2(signal_pipe_, O_NONBLOCK | O_CLOEXEC) < 0) return;
-  previous_wakeup_fd_ = set_wakeup_fd(signal_pipe_[1]);
-  loop_->watch_signal_fd(signal_pipe_[0]);
-}
-
-void GreenHub::remove_signal_watch() {
-  if (signal_pipe_[0] < 0) return;
-  set_wakeup_fd(previous_wakeup_fd_);
-  loop_->watch_signal_fd(-1);
-  // Let the ring drop its poll on the pipe before the fds are closed.
-  try {
-    loop_->run_once(false, *this);
-  } catch (const std::exception&) {
-  }
-  ::close(signal_pipe_[0]);
-  ::close(signal_pipe_[1]);
-  signal_pipe_[0] = signal_pipe_[1] = -1;
 }
 
 bool GreenHub::deadlocked() {
@@ -579,15 +560,6 @@ void GreenHub::after_fork_in_child() {
   waiters_ = hub::SlotPool<Waiter>();
   callbacks_ = hub::SlotPool<TimerCallback>();
   loop_ = std::make_unique<hub::Loop>();  // unmaps and closes the inherited ring
-  if (signal_pipe_[0] >= 0) {
-    ::close(signal_pipe_[0]);
-    ::close(signal_pipe_[1]);
-    signal_pipe_[0] = signal_pipe_[1] = -1;
-    if (::pipe2(signal_pipe_, O_NONBLOCK | O_CLOEXEC) == 0) {
-      set_wakeup_fd(signal_pipe_[1]);
-      loop_->watch_signal_fd(signal_pipe_[0]);
-    }
-  }
 }
 
 }  // namespace tf::core

@@ -40,6 +40,8 @@ struct Waiter {
   PyRef greenlet;  // the greenlet to resume
   PyRef value;     // what wake() passed, or the exception for kThrown
   uint64_t op = 0;
+  std::vector<uint64_t> more_ops;  // wait_any: one poll per further fd
+  std::vector<int> more_fds;
   hub::TimerId timer;
   // An accept's peer address, copied out of the op slot on completion.
   sockaddr_storage address{};
@@ -88,6 +90,10 @@ class GreenHub final : public hub::Loop::Events {
   // Waits until `fd` reports one of `poll_mask`; *revents gets the result
   // (negative errno from the kernel on failure). timeout < 0: no limit.
   WaitStatus wait_fd(int fd, uint32_t poll_mask, double timeout, int32_t* revents);
+  // Waits until any of the fds reports one of its events (select, poll):
+  // one poll per fd, all owned by one waiter; the first completion wakes it
+  // and the rest are cancelled.
+  WaitStatus wait_any(const std::vector<std::pair<int, uint32_t>>& fds, double timeout);
   // Accepts through the ring (for listeners in blocking mode, where a
   // non-blocking try is impossible). *result: new fd or -errno.
   WaitStatus wait_accept(int fd, int accept_flags, double timeout, int32_t* result,
@@ -128,13 +134,11 @@ class GreenHub final : public hub::Loop::Events {
   void unhold() { --holds_; }
 
   void after_fork_in_child();
-  int signal_wakeup_fd() const { return signal_pipe_[1]; }
 
   // hub::Loop::Events
   void on_op_done(uint64_t owner, int32_t res, uint32_t flags, const hub::Operation& op) override;
   void on_orphan(int32_t res, const hub::Operation& op) override;
   void on_timer(uint64_t token) override;
-  void on_signal_fd() override;
   void on_interrupted() override;
   void before_blocking() override;
   void after_blocking() override;
@@ -169,8 +173,6 @@ class GreenHub final : public hub::Loop::Events {
   void report_child_error(PyObject* context, const char* header);
   void deliver_signal_error();
   bool deadlocked();
-  void install_signal_watch();
-  void remove_signal_watch();
 
   uint64_t serial_;
   std::unique_ptr<hub::Loop> loop_;
@@ -187,8 +189,6 @@ class GreenHub final : public hub::Loop::Events {
   bool in_hub_ = false;
   long holds_ = 0;
   PyThreadState* saved_thread_ = nullptr;
-  int signal_pipe_[2] = {-1, -1};
-  int previous_wakeup_fd_ = -1;
 };
 
 // The module's exception raised when nothing can ever wake the target.

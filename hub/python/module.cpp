@@ -5,6 +5,7 @@
 #include <poll.h>
 
 #include <cmath>
+#include <vector>
 
 #include "hub/python/green_hub.hpp"
 #include "hub/python/greenlet_api.hpp"
@@ -230,6 +231,49 @@ PyObject* wait_writable(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   return wait_fd_entry(args, nargs, POLLOUT, "wait_writable");
 }
 
+// wait_any([(fd, events), ...], timeout=None) -> bool: True when one of
+// them is ready, False at the timeout. For select and poll.
+PyObject* wait_any(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (!_PyArg_CheckPositional("wait_any", nargs, 1, 2)) return nullptr;
+  double timeout;
+  if (!parse_timeout(nargs > 1 ? args[1] : nullptr, &timeout)) return nullptr;
+  if (!GreenHub::cooperative_here()) {
+    PyErr_SetString(PyExc_RuntimeError, "wait_any() needs a running hub in this thread");
+    return nullptr;
+  }
+  PyRef seq = PyRef::steal(PySequence_Fast(args[0], "wait_any() expects a sequence of (fd, events)"));
+  if (!seq) return nullptr;
+  std::vector<std::pair<int, uint32_t>> fds;
+  Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.get());
+  fds.reserve(n);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    int fd;
+    unsigned int events;
+    if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq.get(), i), "iI", &fd, &events)) return nullptr;
+    fds.emplace_back(fd, events);
+  }
+  if (fds.empty()) {
+    // Nothing to watch: a plain timed wait (select([], [], [], t)).
+    if (timeout < 0) {
+      PyRef value;
+      return GreenHub::current()->park(-1, &value, nullptr, nullptr) == WaitStatus::kFailed
+                 ? nullptr
+                 : Py_NewRef(Py_True);
+    }
+    if (GreenHub::current()->sleep(timeout) == WaitStatus::kFailed) return nullptr;
+    Py_RETURN_FALSE;
+  }
+  switch (GreenHub::current()->wait_any(fds, timeout)) {
+    case WaitStatus::kFailed:
+      return nullptr;
+    case WaitStatus::kTimedOut:
+      Py_RETURN_FALSE;
+    case WaitStatus::kReady:
+      break;
+  }
+  Py_RETURN_TRUE;
+}
+
 // time.sleep, cooperative inside a hub. `original` is the function it
 // replaces: outside a hub it is called unchanged.
 PyObject* cooperative_sleep(PyObject*, PyObject* arg) {
@@ -262,9 +306,40 @@ PyObject* make_sleep(PyObject*, PyObject* original) {
   return PyCFunction_NewEx(&g_sleep_def, time_module, module_name.get());
 }
 
-PyObject* signal_wakeup_fd(PyObject*, PyObject*) {
-  GreenHub* hub = GreenHub::current();
-  return PyLong_FromLong(hub ? hub->signal_wakeup_fd() : -1);
+// importlib's _find_and_load, wrapped so that a module named in `pending`
+// is patched (apply(module)) before its importer sees it. In C, so that no
+// frame of ours shows in the traceback of a failing import.
+// self = (original, pending set, apply).
+PyObject* patching_find_and_load(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+  PyObject* original = PyTuple_GET_ITEM(self, 0);
+  PyObject* pending = PyTuple_GET_ITEM(self, 1);
+  PyObject* apply = PyTuple_GET_ITEM(self, 2);
+  PyObject* module = PyObject_Vectorcall(original, args, nargs, nullptr);
+  if (!module || nargs < 1) return module;
+  int wanted = PySet_Contains(pending, args[0]);
+  if (wanted <= 0) {
+    if (wanted < 0) Py_CLEAR(module);
+    return module;
+  }
+  if (PySet_Discard(pending, args[0]) < 0) {
+    Py_DECREF(module);
+    return nullptr;
+  }
+  PyRef done = PyRef::steal(PyObject_CallOneArg(apply, module));
+  if (!done) Py_CLEAR(module);
+  return module;
+}
+
+PyMethodDef g_find_and_load_def = {"_find_and_load", reinterpret_cast<PyCFunction>(patching_find_and_load),
+                                   METH_FASTCALL, nullptr};
+
+PyObject* make_find_and_load(PyObject*, PyObject* args) {
+  PyObject *original, *pending, *apply;
+  if (!PyArg_ParseTuple(args, "OO!O:make_find_and_load", &original, &PySet_Type, &pending, &apply))
+    return nullptr;
+  PyRef state = PyRef::steal(PyTuple_Pack(3, original, pending, apply));
+  if (!state) return nullptr;
+  return PyCFunction_New(&g_find_and_load_def, state.get());
 }
 
 PyObject* after_fork_in_child(PyObject*, PyObject*) {
@@ -393,9 +468,11 @@ PyMethodDef g_methods[] = {
     {"wait_writable", reinterpret_cast<PyCFunction>(wait_writable), METH_FASTCALL,
      "wait_writable(fd, timeout=None) -> bool (False on timeout)"},
     {"make_sleep", make_sleep, METH_O, "make_sleep(original): a cooperative time.sleep."},
+    {"wait_any", reinterpret_cast<PyCFunction>(wait_any), METH_FASTCALL,
+     "wait_any([(fd, events), ...], timeout=None) -> bool (False on timeout)"},
     {"_after_fork_in_child", after_fork_in_child, METH_NOARGS, nullptr},
-    {"signal_wakeup_fd", signal_wakeup_fd, METH_NOARGS,
-     "The fd the hub gave to signal.set_wakeup_fd, or -1."},
+    {"make_find_and_load", make_find_and_load, METH_VARARGS,
+     "make_find_and_load(original, pending, apply): importlib's _find_and_load that patches on import."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyModuleDef g_module = {PyModuleDef_HEAD_INIT, "_framework_core",

@@ -20,6 +20,7 @@ _DONTWAIT = _socket.MSG_DONTWAIT
 _C = _socket.socket
 _hub_is_running = core.hub_is_running
 _sock_io = core.sock_io
+_FOREVER = 20 * 86400.0  # the largest timeout CPython takes is ~24.8 days
 
 
 def _cooperative(sock):
@@ -111,7 +112,7 @@ def make_socket_class(std_socket):
             # A blocking-mode socket: zero-copy os.sendfile needs it
             # non-blocking, which a timeout gives; the timeout is the
             # caller's "forever" and is put back afterwards.
-            _C.settimeout(self, 1e9)
+            _C.settimeout(self, _FOREVER)
             try:
                 return std_socket.sendfile(self, file, offset, count)
             finally:

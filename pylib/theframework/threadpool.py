@@ -4,7 +4,7 @@ waits without blocking the hub (the escape hatch, and DNS).
 Workers are plain OS threads made with the original ``_thread`` functions;
 a finished job wakes its greenlet through the hub's eventfd.
 """
-import sys
+import signal
 from collections import deque
 
 from theframework._core import core as _core
@@ -48,6 +48,9 @@ class ThreadPool:
             pass  # already signalled
 
     def _work(self):
+        # Signals go to the main thread, whose hub wait they interrupt, as
+        # they would in a python3 program that has no pool threads.
+        signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
         try:
             while True:
                 with self._lock:

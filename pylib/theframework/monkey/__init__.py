@@ -7,7 +7,8 @@ Each patched stdlib module has one short file here (``time.py``,
 (``_registry``) and reached through ``get_original``.
 
 Modules already imported are patched at once; the others the moment they
-are first imported (an import hook), so start-up stays as fast as python3's.
+are first imported (a wrapper around importlib's _find_and_load, invisible in
+sys.meta_path), so start-up stays as fast as python3's.
 """
 import importlib
 import sys
@@ -20,7 +21,8 @@ REMOVE = object()
 #: the order patch_all applies them.
 PATCH_MODULES = {
     "time": "time",
-    "signal": "signal",
+    "select": "select",
+    "selectors": "selectors",
     "socket": "socket",
 }
 
@@ -70,6 +72,15 @@ def _apply(module):
     _registry.mark_patched(name)
 
 
+def get_patched(module_name):
+    """The module, with its patch applied (for definitions that build on
+    another patched module)."""
+    module = importlib.import_module(module_name)
+    if module_name in PATCH_MODULES:
+        _apply(module)
+    return module
+
+
 def patch_module(module_name):
     """Patch one stdlib module now (importing it). Patching twice is a no-op."""
     if module_name not in PATCH_MODULES:
@@ -78,45 +89,22 @@ def patch_module(module_name):
 
 
 class _PatchOnImport:
-    """A meta path finder: when a module waiting for its patch is imported,
-    patch it right after it executes, before the importer sees it."""
+    """Patches a module the first time it is imported, before the importer
+    sees it. It wraps importlib's ``_find_and_load``, which CPython calls for
+    every import of a module not yet in sys.modules; sys.meta_path, the
+    modules' loaders and import tracebacks stay exactly python3's (the
+    wrapper is C: it adds no frame)."""
 
     def __init__(self, names):
+        import _frozen_importlib
+        from theframework._core import core
+        self.bootstrap = _frozen_importlib
         self.pending = set(names)
+        self.original = _frozen_importlib._find_and_load
+        _frozen_importlib._find_and_load = core.make_find_and_load(self.original, self.pending, _apply)
 
-    def find_spec(self, name, path=None, target=None):
-        if name not in self.pending:
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(name, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        if spec.loader is None:
-            return spec
-        spec.loader = _PatchingLoader(spec.loader, self)
-        return spec
-
-
-class _PatchingLoader:
-    def __init__(self, loader, hook):
-        self.loader = loader
-        self.hook = hook
-
-    def create_module(self, spec):
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module):
-        self.loader.exec_module(module)
-        # The module keeps its real loader (inspect, linecache, reload).
-        module.__loader__ = self.loader
-        if module.__spec__ is not None:
-            module.__spec__.loader = self.loader
-        self.hook.pending.discard(module.__name__)
-        _apply(module)
+    def remove(self):
+        self.bootstrap._find_and_load = self.original
 
 
 def patch_all(**modules):
@@ -134,7 +122,6 @@ def patch_all(**modules):
     if later:
         if _hook is None:
             _hook = _PatchOnImport(later)
-            sys.meta_path.insert(0, _hook)
         else:
             _hook.pending.update(later)
 
@@ -142,8 +129,8 @@ def patch_all(**modules):
 def restore():
     """Undo every patch: originals go back, the import hook is removed."""
     global _hook
-    if _hook is not None and _hook in sys.meta_path:
-        sys.meta_path.remove(_hook)
+    if _hook is not None:
+        _hook.remove()
     _hook = None
     for (module_name, attribute), value in _registry.items():
         module = sys.modules.get(module_name)

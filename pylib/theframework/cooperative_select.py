@@ -1,0 +1,123 @@
+"""select.select and select.poll, cooperative inside the hub.
+
+Readiness is first checked with the original call and a zero timeout (which
+also gives python3's exact errors for bad input). Only if nothing is ready
+does the greenlet wait: one poll per fd on the ring, all owned by one
+waiter, the rest cancelled at the first completion; then the original
+call with a zero timeout collects everything that is ready. No polling
+loop anywhere.
+"""
+import math
+import operator
+import time as _time
+
+from theframework._core import core
+
+POLLIN, POLLPRI, POLLOUT = 0x001, 0x002, 0x004
+_hub_is_running = core.hub_is_running
+_wait_any = core.wait_any
+
+
+def _fileno(obj):
+    if isinstance(obj, int):
+        return obj
+    return obj.fileno()
+
+
+def _select_timeout(timeout):
+    """python3's checks on select()'s timeout; seconds, or None."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, float):
+        if math.isnan(timeout):
+            raise ValueError("Invalid value NaN (not a number)")
+        seconds = timeout
+    else:
+        try:
+            seconds = operator.index(timeout)
+        except TypeError:
+            raise TypeError("timeout must be a float or None") from None
+    if seconds < 0:
+        raise ValueError("timeout must be non-negative")
+    return seconds
+
+
+def make_select(original_select):
+    def select(rlist, wlist, xlist, timeout=None, /):
+        if not _hub_is_running():
+            return original_select(rlist, wlist, xlist, timeout)
+        seconds = _select_timeout(timeout)
+        deadline = None if seconds is None else _time.monotonic() + seconds
+        while True:
+            ready = original_select(rlist, wlist, xlist, 0)
+            if ready[0] or ready[1] or ready[2] or seconds == 0:
+                return ready
+            masks = {}
+            for objects, mask in ((rlist, POLLIN), (wlist, POLLOUT), (xlist, POLLPRI)):
+                for obj in objects:
+                    fd = _fileno(obj)
+                    masks[fd] = masks.get(fd, 0) | mask
+            left = None if deadline is None else max(0.0, deadline - _time.monotonic())
+            if not _wait_any(list(masks.items()), left):
+                return ([], [], [])
+
+    select.__doc__ = original_select.__doc__
+    return select
+
+
+def make_poll(original_poll):
+    class poll:
+        """select.poll(), cooperative inside the hub."""
+
+        __slots__ = ("_poll", "_masks", "__weakref__")
+
+        def __init__(self):
+            self._poll = original_poll()
+            self._masks = {}
+
+        def register(self, fd, eventmask=POLLIN | POLLPRI | POLLOUT, /):
+            self._poll.register(fd, eventmask)
+            self._masks[_fileno(fd)] = eventmask
+
+        def modify(self, fd, eventmask, /):
+            self._poll.modify(fd, eventmask)
+            self._masks[_fileno(fd)] = eventmask
+
+        def unregister(self, fd, /):
+            self._poll.unregister(fd)
+            del self._masks[_fileno(fd)]
+
+        def poll(self, timeout=None, /):
+            if not _hub_is_running():
+                return self._poll.poll(timeout)
+            ms = -1 if timeout is None else _poll_timeout_ms(timeout)
+            ready = self._poll.poll(0)
+            if ready or ms == 0:
+                return ready
+            deadline = None if ms < 0 else _time.monotonic() + ms / 1000.0
+            while True:
+                left = None if deadline is None else max(0.0, deadline - _time.monotonic())
+                if not _wait_any(list(self._masks.items()), left):
+                    return []
+                ready = self._poll.poll(0)
+                if ready:
+                    return ready
+
+    poll.__module__ = "select"
+    return poll
+
+
+def _poll_timeout_ms(timeout):
+    """python3's poll(): whole milliseconds (-1: forever), and its errors."""
+    if isinstance(timeout, float):
+        if math.isnan(timeout):
+            raise ValueError("Invalid value NaN (not a number)")
+        ms = math.ceil(timeout)
+    else:
+        try:
+            ms = operator.index(timeout)
+        except TypeError:
+            raise TypeError("timeout must be an integer or None") from None
+    if not -2**31 <= ms < 2**31:
+        raise OverflowError("timeout is too large")
+    return -1 if ms < 0 else ms
