@@ -88,19 +88,24 @@ def pinned(cpu, cmd):
 
 
 def kill_group(proc, grace=3.0):
-    """SIGTERM the process group, then SIGKILL what is left."""
-    if proc.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+    """Ends a child started with start_new_session=True and everything in its
+    process group: SIGTERM, up to `grace` seconds for the leader to exit,
+    then SIGKILL for whatever is left (a wrapper such as /usr/bin/time may
+    exit on SIGTERM and leave its child behind, holding our pipes)."""
+    if proc.poll() is None:
         try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=grace)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 def proc_cpu_seconds(pid):
@@ -258,11 +263,15 @@ class Server:
             reason = self.stderr_tail() or "no output"
             self.__exit__(None, None, None)
             raise Failed("server did not start: %s" % reason)
-        if line.startswith("{"):
-            self.info = json.loads(line)
-            self.port = int(self.info["listening"])
-        else:
-            self.port = int(line.split()[1])
+        try:
+            if line.startswith("{"):
+                self.info = json.loads(line)
+                self.port = int(self.info["listening"])
+            else:
+                self.port = int(line.split()[1])
+        except (ValueError, KeyError, IndexError):
+            self.__exit__(None, None, None)
+            raise Failed("server printed %r instead of its port" % line[:80])
         return self
 
     def stderr_tail(self):

@@ -55,7 +55,16 @@ bool patching_wanted() {
   return !(v && *v && std::strcmp(v, "0") != 0);
 }
 
+// theframework._program_started() / _program_finished(): what the package
+// does around the program (the main thread's identity; joining threads).
+void call_framework_hook(const char* name) {
+  PyRef framework = PyRef::steal(PyImport_ImportModule("theframework"));
+  PyRef r = framework ? PyRef::steal(PyObject_CallMethod(framework.get(), name, nullptr)) : PyRef();
+  if (!r) PyErr_Print();
+}
+
 PyObject* program_entry(PyObject*, PyObject*) {
+  call_framework_hook("_program_started");
   // The program starts at recursion depth 0, as under python3: the calls
   // that brought us into this greenlet must not use up the user's limit.
   PyThreadState* ts = PyThreadState_Get();
@@ -63,6 +72,9 @@ PyObject* program_entry(PyObject*, PyObject*) {
   ts->recursion_remaining = ts->recursion_limit;
   int exitcode = tf::launcher::run_program();
   ts->recursion_remaining = ts->recursion_limit - depth;
+  // As python3 does at exit (before atexit handlers): wait for the
+  // non-daemon threads, which are greenlets of this hub.
+  call_framework_hook("_program_finished");
   return PyLong_FromLong(exitcode);
 }
 

@@ -94,6 +94,12 @@ PyObject* throw_later(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   Py_RETURN_NONE;
 }
 
+PyObject* get_main_greenlet(PyObject*, PyObject*) {
+  GreenHub* hub = GreenHub::current();
+  if (!hub || !hub->main_greenlet()) Py_RETURN_NONE;
+  return Py_NewRef(hub->main_greenlet());
+}
+
 PyObject* get_hub_greenlet(PyObject*, PyObject*) {
   GreenHub* hub = running_hub_or_raise();
   if (!hub) return nullptr;
@@ -454,6 +460,8 @@ PyMethodDef g_methods[] = {
     {"throw", reinterpret_cast<PyCFunction>(throw_later), METH_FASTCALL,
      "throw(greenlet, exc): raise exc in greenlet (at once when called from the hub)."},
     {"get_hub_greenlet", get_hub_greenlet, METH_NOARGS, "The greenlet this thread's hub runs on."},
+    {"get_main_greenlet", get_main_greenlet, METH_NOARGS,
+     "The greenlet running this thread's program (hub.run's callable), or None."},
     {"pool_threads", pool_threads, METH_O,
      "pool_threads(+n|-n): OS threads of a worker pool, which alone never wake a hub."},
     {"call_soon", call_soon, METH_VARARGS, "call_soon(fn, *args): run fn in the hub soon."},

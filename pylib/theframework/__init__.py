@@ -35,6 +35,25 @@ def __dir__():
     return sorted(set(globals()) | set(_API))
 
 
+def _program_started():
+    """tfpython: the program's greenlet is about to run the program."""
+    import sys
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        from theframework.monkey import threading as patch
+        patch.adopt_main_thread(threading)
+
+
+def _program_finished():
+    """tfpython: the program is done; as python3 does at exit, wait for the
+    non-daemon threads (greenlets here, so inside the hub)."""
+    import sys
+    for name in ("threading", "theframework._real_threading"):
+        threading = sys.modules.get(name)
+        if threading is not None:
+            threading._shutdown()
+
+
 def _start_under_launcher(patch):
     """Called once by tfpython after the interpreter is initialised."""
     import os

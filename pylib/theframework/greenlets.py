@@ -65,6 +65,12 @@ class Greenlet(greenlet):
             raise
         finally:
             self._function = self._args = self._kwargs = None
+            threading = sys.modules.get("threading")
+            if threading is not None:
+                # current_thread() made a dummy Thread for this greenlet: drop it.
+                dummy = threading._active.get(id(self))
+                if type(dummy) is threading._DummyThread:
+                    del threading._active[id(self)]
             joiners, self._joiners = self._joiners, None
             if joiners:
                 for w in joiners:

@@ -370,6 +370,59 @@ CASES = [
       "import asyncio, signal, threading\nmain = threading.main_thread().ident\n"
       "threading.Timer(0.1, signal.pthread_kill, (main, signal.SIGINT)).start()\n"
       "asyncio.run(asyncio.sleep(5))"),
+    # sockets, select, selectors, name resolution
+    C("script-tcp-echo", "scripts/tcp_echo.py"),
+    C("script-socket-big-transfer", "scripts/socket_big.py"),
+    C("script-socket-errors", "scripts/socket_errors.py"),
+    C("script-socket-timeouts", "scripts/socket_timeouts.py"),
+    C("script-socket-misc", "scripts/socket_misc.py"),
+    C("script-sockets-udp-unix", "scripts/sockets_udp_unix.py"),
+    C("script-socket-signals", "scripts/socket_signals.py"),
+    C("script-select-poll", "scripts/select_poll.py"),
+    C("script-select-errors", "scripts/select_errors.py"),
+    C("script-selectors", "scripts/selectors_demo.py"),
+    C("script-http-roundtrip", "scripts/http_roundtrip.py"),
+    C("script-asyncio-tcp", "scripts/asyncio_tcp.py"),
+    C("script-fork-socket", "scripts/fork_socket.py"),
+    C("script-resolver", "scripts/resolver.py"),
+    C("c-connect-refused", "-c", "import socket; socket.socket().connect(('127.0.0.1', 1))"),
+    C("c-create-connection-refused", "-c", "import socket; socket.create_connection(('127.0.0.1', 1))"),
+    C("c-recv-timeout", "-c", "import socket; a, b = socket.socketpair(); a.settimeout(0.1); a.recv(1)"),
+    C("c-accept-timeout", "-c",
+      "import socket; s = socket.create_server(('127.0.0.1', 0)); s.settimeout(0.1); s.accept()"),
+    C("c-accept-not-listening", "-c", "import socket; socket.socket().accept()"),
+    C("c-recv-closed", "-c", "import socket; s = socket.socket(); s.close(); s.recv(1)"),
+    C("c-send-str", "-c", "import socket; a, b = socket.socketpair(); a.send('text')"),
+    C("c-getaddrinfo-bad-host", "-c", "import socket; socket.getaddrinfo('no-such-host.invalid', 80)"),
+    C("c-gethostbyname-bad-host", "-c", "import socket; socket.gethostbyname('no-such-host.invalid')"),
+    C("c-select-bad-fd", "-c", "import select; select.select([12345], [], [], 0)"),
+    C("c-select-huge-timeout", "-c", "import os, select; r, w = os.pipe(); select.select([r], [], [], 1e300)"),
+    C("c-poll-bad-timeout", "-c", "import select; select.poll().poll('x')"),
+    C("c-kbint-in-recv", "-c",
+      "import signal, socket, threading\na, b = socket.socketpair()\n"
+      "threading.Timer(0.1, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT)).start()\n"
+      "a.recv(1)"),
+    C("c-kbint-in-select", "-c",
+      "import os, select, signal, threading\nr, w = os.pipe()\n"
+      "threading.Timer(0.1, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT)).start()\n"
+      "select.select([r], [], [])"),
+    C("c-kbint-in-poll", "-c",
+      "import os, select, signal, threading\nr, w = os.pipe()\np = select.poll()\np.register(r)\n"
+      "threading.Timer(0.1, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT)).start()\n"
+      "p.poll()"),
+    C("c-select-module-api", "-c",
+      "import select\nprint(select.select, select.poll, type(select.poll()).__name__)\n"
+      "print([n for n in ('select', 'poll', 'epoll', 'kqueue', 'devpoll') if hasattr(select, n)])"),
+    C("c-selectors-default", "-c",
+      "import selectors\nprint(selectors.DefaultSelector.__name__)\n"
+      "print([n for n in ('EpollSelector', 'PollSelector', 'SelectSelector', 'DevpollSelector', "
+      "'KqueueSelector') if hasattr(selectors, n)])"),
+    C("c-epoll", "-c",
+      "import os, select\nr, w = os.pipe()\nep = select.epoll()\nep.register(r, select.EPOLLIN)\n"
+      "os.write(w, b'x')\nprint(ep.poll(1) == [(r, select.EPOLLIN)])\nep.close()"),
+    C("c-socket-api", "-c",
+      "import socket\nfor f in (socket.socket.recv, socket.socket.connect, socket.socket.recvfrom, "
+      "socket.getaddrinfo, socket.gethostbyname):\n    print(f)"),
     # the patches underneath must stay invisible
     C("c-meta-path", "-c", "import sys; print(sys.meta_path)"),
     C("c-find-spec-signal", "-c",

@@ -21,6 +21,9 @@ REMOVE = object()
 #: the order patch_all applies them.
 PATCH_MODULES = {
     "time": "time",
+    "_thread": "thread",
+    "threading": "threading",
+    "queue": "queue",
     "select": "select",
     "selectors": "selectors",
     "socket": "socket",

@@ -1,0 +1,403 @@
+"""Threads become greenlets: the cooperative parts of ``_thread``.
+
+``threading`` is built on ``_thread``; with these in place its Thread,
+Condition, Semaphore, Event, Barrier, Timer and queue.Queue all wait
+cooperatively. A greenlet's ident is ``id(greenlet)``: unique among live
+greenlets and stable for the greenlet's life.
+
+Locks also work with real OS threads (the escape hatch): a real thread
+blocks on an original lock of its own, and a greenlet it must wake is woken
+through the hub's eventfd.
+"""
+import sys
+from collections import deque
+
+from greenlet import getcurrent
+
+from theframework._core import core
+
+_Waiter = core.Waiter
+_TIMED_OUT = core.TIMED_OUT
+_hub_is_running = core.hub_is_running
+_originals = {}  # filled by install(): the _thread originals
+TIMEOUT_MAX = None
+
+
+def get_ident():
+    """The identity of the current greenlet (a "thread")."""
+    return id(getcurrent())
+
+
+def _check_timeout(blocking, timeout):
+    if timeout != -1:
+        if not blocking:
+            raise ValueError("can't specify a timeout for a non-blocking call")
+        if timeout < 0:
+            raise ValueError("timeout value must be a non-negative number")
+        if timeout > TIMEOUT_MAX:
+            raise OverflowError("timeout value is too large")
+        return timeout
+    return None
+
+
+class _RealWaiter:
+    """How a real OS thread waits for a cooperative lock."""
+
+    __slots__ = ("lock",)
+
+    def __init__(self):
+        self.lock = _originals["allocate_lock"]()
+        self.lock.acquire()
+
+    def wait(self, timeout):
+        ok = self.lock.acquire(True, -1 if timeout is None else timeout)
+        return None if ok else _TIMED_OUT
+
+    def wake(self):
+        try:
+            self.lock.release()
+        except RuntimeError:
+            return False
+        return True
+
+
+def _wake(waiter):
+    if isinstance(waiter, _RealWaiter):
+        return waiter.wake()
+    if _hub_is_running() and waiter.wake():
+        return True
+    return waiter.wake_threadsafe()
+
+
+class LockType:
+    """A lock whose waiters are greenlets (or real threads): acquiring a
+    held lock parks the greenlet and lets the hub run others."""
+
+    __slots__ = ("_locked", "_waiters", "__weakref__")
+
+    def __init__(self):
+        self._locked = False
+        self._waiters = deque()
+
+    def acquire(self, blocking=True, timeout=-1):
+        timeout = _check_timeout(blocking, timeout)
+        if not self._locked:
+            self._locked = True
+            return True
+        if not blocking:
+            return False
+        return self._acquire_slow(timeout)
+
+    def _acquire_slow(self, timeout):
+        from time import monotonic
+        deadline = None if timeout is None else monotonic() + timeout
+        while True:
+            w = _Waiter() if _hub_is_running() else _RealWaiter()
+            self._waiters.append(w)
+            left = None if deadline is None else max(0.0, deadline - monotonic())
+            try:
+                result = w.wait(left)
+            except BaseException:
+                self._withdraw(w)
+                raise
+            if not self._locked:
+                self._locked = True
+                return True
+            if result is _TIMED_OUT:
+                self._withdraw(w)
+                return False
+
+    def _withdraw(self, w):
+        try:
+            self._waiters.remove(w)
+        except ValueError:
+            # We were woken but are leaving: pass the wake-up on.
+            if not self._locked:
+                self._wake_one()
+
+    def _wake_one(self):
+        while self._waiters:
+            if _wake(self._waiters.popleft()):
+                return
+
+    def release(self):
+        if not self._locked:
+            raise RuntimeError("release unlocked lock")
+        self._locked = False
+        if self._waiters:
+            self._wake_one()
+
+    def locked(self):
+        return self._locked
+
+    def _at_fork_reinit(self):
+        self._locked = False
+        self._waiters = deque()
+
+    acquire_lock = acquire
+    release_lock = release
+    locked_lock = locked
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
+
+    def __repr__(self):
+        state = "locked" if self._locked else "unlocked"
+        return "<%s %s object at %#x>" % (state, "_thread.lock", id(self))
+
+
+def allocate_lock():
+    return LockType()
+
+
+class RLock:
+    """A reentrant lock owned by a greenlet."""
+
+    __slots__ = ("_block", "_owner", "_count", "__weakref__")
+
+    def __init__(self):
+        self._block = LockType()
+        self._owner = None
+        self._count = 0
+
+    def acquire(self, blocking=True, timeout=-1):
+        me = get_ident()
+        if self._owner == me:
+            self._count += 1
+            return True
+        if self._block.acquire(blocking, timeout):
+            self._owner = me
+            self._count = 1
+            return True
+        return False
+
+    __enter__ = acquire
+
+    def release(self):
+        if self._owner != get_ident():
+            raise RuntimeError("cannot release un-acquired lock")
+        self._count -= 1
+        if not self._count:
+            self._owner = None
+            self._block.release()
+
+    def __exit__(self, *exc):
+        self.release()
+
+    def _is_owned(self):
+        return self._owner == get_ident()
+
+    def _release_save(self):
+        if self._count == 0:
+            raise RuntimeError("cannot release un-acquired lock")
+        state = (self._count, self._owner)
+        self._count = 0
+        self._owner = None
+        self._block.release()
+        return state
+
+    def _acquire_restore(self, state):
+        self._block.acquire()
+        self._count, self._owner = state
+
+    def _recursion_count(self):
+        return self._count if self._owner == get_ident() else 0
+
+    def _at_fork_reinit(self):
+        self._block._at_fork_reinit()
+        self._owner = None
+        self._count = 0
+
+    def __repr__(self):
+        return "<%s %s.%s object owner=%r count=%d at %s>" % (
+            "locked" if self._block.locked() else "unlocked", "_thread", "RLock",
+            self._owner, self._count, hex(id(self)))
+
+
+# ------------------------------------------------------------- threads --
+
+_live_threads = 0
+
+
+def _count():
+    return _live_threads
+
+
+def _set_sentinel():
+    """A lock that the current greenlet's end releases (the caller acquires
+    it; Thread.join waits for it), as _thread does when a thread dies."""
+    if not _hub_is_running():
+        return _originals["_set_sentinel"]()  # a real thread's
+    lock = LockType()
+    g = getcurrent()
+    sentinels = getattr(g, "_tf_sentinels", None)
+    if sentinels is None:
+        sentinels = g._tf_sentinels = []
+    sentinels.append(lock)
+    return lock
+
+
+def _report_unhandled(function):
+    import traceback
+    stderr = sys.stderr
+    if stderr is None:
+        return
+    print("Exception ignored in thread started by: %r" % (function,), file=stderr)
+    traceback.print_exc(file=stderr)
+
+
+def start_new_thread(function, args, kwargs=None, /):
+    """Start function(*args, **kwargs) in a new greenlet; returns its ident."""
+    if not callable(function):
+        raise TypeError("first arg must be callable")
+    if not isinstance(args, tuple):
+        raise TypeError("2nd arg must be a tuple")
+    if kwargs is not None and not isinstance(kwargs, dict):
+        raise TypeError("optional 3rd arg must be a dictionary")
+    if not _hub_is_running():
+        # No hub here (a real thread, interpreter shutdown): a real thread.
+        return _originals["start_new_thread"](function, args, kwargs or {})
+
+    def run():
+        global _live_threads
+        _live_threads += 1
+        try:
+            function(*args, **(kwargs or {}))
+        except SystemExit:
+            pass
+        except BaseException:
+            _report_unhandled(function)
+        finally:
+            _live_threads -= 1
+            for lock in getattr(getcurrent(), "_tf_sentinels", ()):
+                if lock.locked():
+                    lock.release()
+
+    return id(core.spawn_raw(run))
+
+
+start_new = start_new_thread
+
+
+# --------------------------------------------------------------- local --
+
+class _Dicts(dict):
+    """greenlet id -> (weakref to the greenlet, its attributes); a dict
+    subclass so that the cleanup callbacks can hold it weakly."""
+
+
+class local:
+    """threading.local with one set of attributes per greenlet."""
+
+    __slots__ = ("_local__dicts", "_local__args", "__weakref__")
+
+    def __new__(cls, /, *args, **kw):
+        if (args or kw) and (cls.__init__ is object.__init__):
+            raise TypeError("Initialization arguments are not supported")
+        self = object.__new__(cls)
+        object.__setattr__(self, "_local__dicts", _Dicts())
+        object.__setattr__(self, "_local__args", (args, kw))
+        return self
+
+    def _local__dict(self):
+        import weakref
+        dicts = object.__getattribute__(self, "_local__dicts")
+        g = getcurrent()
+        key = id(g)
+        entry = dicts.get(key)
+        if entry is not None:
+            return entry[1], False
+        d = {}
+
+        def forget(_, key=key, dicts_ref=weakref.ref(dicts)):
+            dicts = dicts_ref()
+            if dicts is not None:
+                dicts.pop(key, None)
+        dicts[key] = (weakref.ref(g, forget), d)
+        return d, True
+
+    def __getattribute__(self, name):
+        if name in ("_local__dicts", "_local__args", "_local__dict", "__class__"):
+            return object.__getattribute__(self, name)
+        d, new = object.__getattribute__(self, "_local__dict")()
+        if new:
+            _local_init(self, d)
+        if name == "__dict__":
+            return d
+        try:
+            return d[name]
+        except KeyError:
+            pass
+        return _local_lookup(self, name)
+
+    def __setattr__(self, name, value):
+        if name == "__dict__":
+            raise AttributeError("%r object attribute '__dict__' is read-only" % self.__class__.__name__)
+        d, new = object.__getattribute__(self, "_local__dict")()
+        if new:
+            _local_init(self, d)
+        descriptor = _class_attribute(type(self), name)
+        if descriptor is not None and hasattr(descriptor, "__set__"):
+            descriptor.__set__(self, value)
+            return
+        d[name] = value
+
+    def __delattr__(self, name):
+        if name == "__dict__":
+            raise AttributeError("%r object attribute '__dict__' is read-only" % self.__class__.__name__)
+        d, new = object.__getattribute__(self, "_local__dict")()
+        if new:
+            _local_init(self, d)
+        try:
+            del d[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _class_attribute(cls, name):
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
+
+
+def _local_lookup(self, name):
+    attr = _class_attribute(type(self), name)
+    if attr is None:
+        raise AttributeError("%r object has no attribute %r" % (type(self).__name__, name))
+    if hasattr(attr, "__get__"):
+        return attr.__get__(self, type(self))
+    return attr
+
+
+def _local_init(self, d):
+    args, kw = object.__getattribute__(self, "_local__args")
+    init = type(self).__init__
+    if init is not object.__init__:
+        init(self, *args, **kw)
+
+
+# ------------------------------------------------------------- install --
+
+def install(thread_module):
+    """The replacements for _thread's names."""
+    global TIMEOUT_MAX
+    TIMEOUT_MAX = thread_module.TIMEOUT_MAX
+    for name in ("allocate_lock", "start_new_thread", "get_ident", "_set_sentinel", "_local", "RLock",
+                 "LockType", "_count"):
+        _originals.setdefault(name, getattr(thread_module, name))
+    return {
+        "allocate_lock": allocate_lock,
+        "allocate": allocate_lock,
+        "LockType": LockType,
+        "RLock": RLock,
+        "start_new_thread": start_new_thread,
+        "start_new": start_new_thread,
+        "get_ident": get_ident,
+        "_set_sentinel": _set_sentinel,
+        "_local": local,
+        "_count": _count,
+    }

@@ -1,0 +1,61 @@
+"""threading: built on the patched _thread (names it copied at import time
+are re-pointed); the program's greenlet is the main thread. A private copy
+of the unpatched module keeps real OS threads reachable:
+get_original("threading", "Thread") starts a real thread."""
+import sys
+
+from theframework import monkey
+
+
+def _real_threading():
+    """A second, private threading module over the original _thread."""
+    import importlib.util
+    import _thread
+    from theframework.monkey import _registry
+    spec = importlib.util.find_spec("threading")
+    module = importlib.util.module_from_spec(spec)
+    patched = {}
+    for (mod, name), value in _registry.items():
+        if mod == "_thread" and value is not _registry.MISSING:
+            patched[name] = getattr(_thread, name)
+            setattr(_thread, name, value)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        for name, value in patched.items():
+            setattr(_thread, name, value)
+    return module
+
+
+def adopt_main_thread(threading):
+    """The main thread is the program's greenlet, whoever imported threading."""
+    from theframework._core import core
+    main = core.get_main_greenlet()
+    main_thread = threading._main_thread
+    if main is None or main_thread._ident == id(main):
+        return
+    with threading._active_limbo_lock:
+        threading._active.pop(main_thread._ident, None)
+        main_thread._ident = id(main)
+        threading._active[main_thread._ident] = main_thread
+
+
+def patches(threading):
+    from theframework import cooperative_thread as ct
+    monkey.get_patched("_thread")
+    real = _real_threading()
+    from theframework.monkey import _registry
+    _registry.remember("threading", "Thread", real.Thread)
+    _registry.remember("threading", "Timer", real.Timer)
+    sys.modules["theframework._real_threading"] = real
+
+    adopt_main_thread(threading)
+    return {
+        "_start_new_thread": ct.start_new_thread,
+        "_allocate_lock": ct.allocate_lock,
+        "_set_sentinel": ct._set_sentinel,
+        "get_ident": ct.get_ident,
+        "Lock": ct.allocate_lock,
+        "_CRLock": ct.RLock,
+        "local": ct.local,
+    }
