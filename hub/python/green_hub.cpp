@@ -122,6 +122,12 @@ PyRef GreenHub::run(PyObject* callable) {
   main_error_ = SavedError();
   running_ = true;
   in_hub_ = true;
+  // Greenlets start at the hub's recursion depth. One below zero, so that a
+  // thread's first Python frame (our wrapper) stands where python3's
+  // Thread._bootstrap does.
+  PyThreadState* ts = PyThreadState_Get();
+  int saved_depth = ts->recursion_limit - ts->recursion_remaining;
+  ts->recursion_remaining = ts->recursion_limit + 1;
   schedule_switch(target.get(), nullptr);
 
   bool failed = false;
@@ -148,6 +154,7 @@ PyRef GreenHub::run(PyObject* callable) {
   ready_.clear();
   running_ = false;
   in_hub_ = false;
+  ts->recursion_remaining = ts->recursion_limit - saved_depth;
   main_.reset();
   if (failed) return {};
   if (main_error_) {
@@ -204,9 +211,17 @@ void GreenHub::after_switch_back(PyObject* greenlet, PyRef result) {
 
 void GreenHub::switch_into(PyObject* greenlet, PyObject* args) {
   in_hub_ = false;
+  resumed_at_ = hub::Clock::now();
   PyRef r = greenlet::switch_to(greenlet, args);
   in_hub_ = true;
   after_switch_back(greenlet, std::move(r));
+}
+
+WaitStatus GreenHub::yield_if_due() {
+  // sys.getswitchinterval() is 5 ms unless the program changed it.
+  static const auto interval = std::chrono::microseconds(5000);
+  if (hub::Clock::now() - resumed_at_ < interval) return WaitStatus::kReady;
+  return sleep(0);
 }
 
 void GreenHub::throw_into(PyObject* greenlet, PyObject* exception) {
@@ -215,6 +230,7 @@ void GreenHub::throw_into(PyObject* greenlet, PyObject* exception) {
   PyObject* value = PyExceptionInstance_Check(exception) ? exception : nullptr;
   PyRef tb = PyRef::steal(value ? PyException_GetTraceback(value) : nullptr);
   in_hub_ = false;
+  resumed_at_ = hub::Clock::now();
   PyRef r = greenlet::throw_into(greenlet, type, value, tb.get());
   in_hub_ = true;
   after_switch_back(greenlet, std::move(r));

@@ -104,6 +104,11 @@ class GreenHub final : public hub::Loop::Events {
   // `exception` and its operation cancelled; orphans accepted on it are closed.
   void fd_closing(int fd, PyObject* exception);
   WaitStatus sleep(double seconds);
+  // Yields (sleep(0)) when the current greenlet has run for longer than
+  // the switch interval since it was last resumed: python3's threads are
+  // preempted every sys.getswitchinterval(); a greenlet that always finds
+  // its I/O ready must not starve the others either.
+  WaitStatus yield_if_due();
   // Parks the current greenlet until wake(name, value) or the timeout.
   // `name_out` is set before switching away so the caller can publish it.
   // `publish(ctx, name)` runs before switching away so the caller can record
@@ -185,6 +190,7 @@ class GreenHub final : public hub::Loop::Events {
   PyRef main_;  // the greenlet run() started
   PyRef main_result_;
   SavedError main_error_;
+  hub::Clock::time_point resumed_at_{};
   bool running_ = false;
   bool in_hub_ = false;
   long holds_ = 0;

@@ -94,6 +94,11 @@ PyObject* throw_later(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   Py_RETURN_NONE;
 }
 
+PyObject* yield_if_due(PyObject*, PyObject*) {
+  if (GreenHub::cooperative_here() && GreenHub::current()->yield_if_due() == WaitStatus::kFailed) return nullptr;
+  Py_RETURN_NONE;
+}
+
 PyObject* get_main_greenlet(PyObject*, PyObject*) {
   GreenHub* hub = GreenHub::current();
   if (!hub || !hub->main_greenlet()) Py_RETURN_NONE;
@@ -460,6 +465,8 @@ PyMethodDef g_methods[] = {
     {"throw", reinterpret_cast<PyCFunction>(throw_later), METH_FASTCALL,
      "throw(greenlet, exc): raise exc in greenlet (at once when called from the hub)."},
     {"get_hub_greenlet", get_hub_greenlet, METH_NOARGS, "The greenlet this thread's hub runs on."},
+    {"yield_if_due", yield_if_due, METH_NOARGS,
+     "Let other greenlets run if this one has run longer than the switch interval."},
     {"get_main_greenlet", get_main_greenlet, METH_NOARGS,
      "The greenlet running this thread's program (hub.run's callable), or None."},
     {"pool_threads", pool_threads, METH_O,

@@ -111,7 +111,11 @@ Py_ssize_t recv_cooperative(SockObject* s, char* buf, Py_ssize_t n, int flags) {
     ssize_t r = ::recv(s->sock_fd, buf + total, static_cast<size_t>(n - total), flags | MSG_DONTWAIT);
     if (r >= 0) {
       total += r;
-      if (!wait_all || r == 0 || total == n) return total;
+      if (!wait_all || r == 0 || total == n) {
+        // Data was there at once: still give the others their turn now and then.
+        if (GreenHub::current()->yield_if_due() == WaitStatus::kFailed) return -1;
+        return total;
+      }
       continue;
     }
     int err = errno;

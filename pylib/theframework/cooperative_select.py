@@ -16,6 +16,7 @@ from theframework._core import core
 POLLIN, POLLPRI, POLLOUT = 0x001, 0x002, 0x004
 _hub_is_running = core.hub_is_running
 _wait_any = core.wait_any
+_yield_if_due = core.yield_if_due
 
 
 def _fileno(obj):
@@ -51,6 +52,7 @@ def make_select(original_select):
         while True:
             ready = original_select(rlist, wlist, xlist, 0)
             if ready[0] or ready[1] or ready[2] or seconds == 0:
+                _yield_if_due()
                 return ready
             masks = {}
             for objects, mask in ((rlist, POLLIN), (wlist, POLLOUT), (xlist, POLLPRI)):
@@ -93,6 +95,7 @@ def make_poll(original_poll):
             ms = -1 if timeout is None else _poll_timeout_ms(timeout)
             ready = self._poll.poll(0)
             if ready or ms == 0:
+                _yield_if_due()
                 return ready
             deadline = None if ms < 0 else _time.monotonic() + ms / 1000.0
             while True:

@@ -282,6 +282,42 @@ def start_new_thread(function, args, kwargs=None, /):
 start_new = start_new_thread
 
 
+def _os_thread_ident():
+    return _originals["get_ident"]()
+
+
+def make_pthread_kill(original):
+    def pthread_kill(thread_id, signalnum, /):
+        threading = sys.modules.get("threading")
+        if threading is not None and thread_id in threading._active:
+            thread_id = _os_thread_ident()  # a greenlet's ident: its OS thread
+        return original(thread_id, signalnum)
+    pthread_kill.__doc__ = original.__doc__
+    return pthread_kill
+
+
+def make_interrupt_main(original):
+    def interrupt_main(signum=2, /):
+        """Simulate the arrival of a signal in the main thread: its handler
+        runs in the program's greenlet (the main thread), not in the caller."""
+        import signal
+        main = core.get_main_greenlet()
+        if main is None or getcurrent() is main or not _hub_is_running():
+            return original(signum)
+        handler = signal.getsignal(signum)
+        if handler in (signal.SIG_IGN, signal.SIG_DFL, None):
+            return original(signum)  # python3: nothing happens
+
+        def deliver():
+            try:
+                handler(signum, None)
+            except BaseException as e:
+                core.throw(main, e)
+        core.call_soon(deliver)
+    interrupt_main.__doc__ = original.__doc__
+    return interrupt_main
+
+
 # --------------------------------------------------------------- local --
 
 class _Dicts(dict):
@@ -400,4 +436,5 @@ def install(thread_module):
         "_set_sentinel": _set_sentinel,
         "_local": local,
         "_count": _count,
+        "interrupt_main": make_interrupt_main(thread_module.interrupt_main),
     }

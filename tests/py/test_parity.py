@@ -17,6 +17,13 @@ Each run gets a fresh copy of tests/py/parity_cases/ at the same path
 programs are the same for both interpreters and nothing one run writes can
 affect the other. Cases name files there as scripts/<name>.py, pkg.<mod>,
 appdir, ...; "{work}" in an argument or environment value is that directory.
+
+A case normally runs with stdin, stdout and stderr on pipes (stdin gets the
+case's input, then EOF). Rows made with T() run on a pseudo-terminal that is
+the program's controlling terminal, typing each step's input once the
+expected output (a prompt) has appeared: the interactive prompt, readline,
+^C and ^\\ are compared as a user would see them. `closed` runs a case with
+some of fds 0-2 closed.
 """
 from __future__ import annotations
 
@@ -468,6 +475,52 @@ CASES = [
     C("closed-stderr-warning", "-c", "import warnings; warnings.warn('w'); print('out')", closed=(2,)),
     C("closed-all-three", "-c", "import sys; sys.exit(sys.stdin is sys.stdout is sys.stderr is None)",
       closed=(0, 1, 2)),
+    # threads: python3's are OS threads, preemptive, with their own C stacks
+    C("script-threads-sync", "scripts/threads_sync.py"),
+    C("c-thread-idents", "-c",
+      "import os, threading\nmain = threading.main_thread()\nseen = {}\n"
+      "def f():\n    seen['ident'] = threading.get_ident()\n    seen['native'] = threading.get_native_id()\n"
+      "t = threading.Thread(target=f)\nt.start()\nt.join()\n"
+      "print(main.native_id == os.getpid(), seen['native'] != main.native_id, seen['ident'] != main.ident,"
+      " t.ident == seen['ident'], t.native_id == seen['native'])"),
+    C("c-thread-blocked-in-os-read", "-c",
+      "import os, threading, time\nr, w = os.pipe()\n"
+      "t = threading.Thread(target=lambda: print('thread read', os.read(r, 10)))\nt.start()\n"
+      "time.sleep(0.1)\nprint('main writes')\nos.write(w, b'data')\nt.join()"),
+    C("c-thread-blocked-in-lock-acquire-c-level", "-c",
+      "import threading, time\nimport _thread\nlock = _thread.allocate_lock()\nlock.acquire()\n"
+      "threading.Timer(0.1, lock.release).start()\nprint('acquired', lock.acquire(timeout=5))"),
+    C("c-thread-preemption-busy-wait", "-c",
+      "import threading, time\nflag = []\n"
+      "threading.Thread(target=lambda: (time.sleep(0.1), flag.append(1))).start()\n"
+      "t = time.monotonic()\nwhile not flag and time.monotonic() - t < 5:\n    pass\n"
+      "print('the thread ran while main was busy:', bool(flag))"),
+    C("c-thread-runs-without-main-yielding", "-c",
+      "import threading\nout = []\nt = threading.Thread(target=lambda: out.append('ran'))\nt.start()\n"
+      "x = 0\nfor i in range(3_000_000):\n    x += i\nt.join()\nprint(out)"),
+    C("c-signal-in-thread", "-c",
+      "import signal, threading\ndef f():\n    signal.signal(signal.SIGUSR1, signal.SIG_IGN)\n"
+      "t = threading.Thread(target=f, name='T')\nt.start()\nt.join()"),
+    C("c-signal-handler-runs-in-main-thread", "-c",
+      "import os, signal, threading, time\n"
+      "signal.signal(signal.SIGUSR1, lambda *a: print('handler in', threading.current_thread().name))\n"
+      "def f():\n    os.kill(os.getpid(), signal.SIGUSR1)\n    time.sleep(0.2)\n"
+      "t = threading.Thread(target=f, name='T')\nt.start()\nt.join()"),
+    C("c-faulthandler-all-threads", "-c",
+      "import faulthandler, threading, time\nt = threading.Thread(target=time.sleep, args=(0.5,))\n"
+      "t.start()\ntime.sleep(0.1)\nfaulthandler.dump_traceback(all_threads=True)\nt.join()"),
+    C("c-daemon-thread-at-exit", "-c",
+      "import threading, time\ndef f():\n    time.sleep(0.2)\n    print('never: the daemon dies with the process')\n"
+      "threading.Thread(target=f, daemon=True).start()\nprint('main exits')"),
+    C("c-start-new-thread", "-c",
+      "import _thread, time\ndone = _thread.allocate_lock()\ndone.acquire()\n"
+      "def f(a, b):\n    print('low-level thread', a + b)\n    done.release()\n"
+      "_thread.start_new_thread(f, (1, 2))\nprint('waiting', done.acquire(timeout=5))"),
+    C("c-switch-interval", "-c", "import sys; print(sys.getswitchinterval()); sys.setswitchinterval(0.001); "
+      "print(sys.getswitchinterval())"),
+    C("c-thread-stack-size", "-c",
+      "import threading; print(threading.stack_size()); print(threading.stack_size(1 << 20)); "
+      "print(threading.stack_size())"),
     # stdio
     C("c-input", "-c", "print('got', input('prompt> '))", stdin="world\n"),
     C("c-input-eof", "-c", "input('prompt> ')"),

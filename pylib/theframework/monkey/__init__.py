@@ -20,6 +20,7 @@ REMOVE = object()
 #: patch module (theframework.monkey.<name>) for each stdlib module, in
 #: the order patch_all applies them.
 PATCH_MODULES = {
+    "os": "os",
     "time": "time",
     "_thread": "thread",
     "threading": "threading",
@@ -27,6 +28,8 @@ PATCH_MODULES = {
     "select": "select",
     "selectors": "selectors",
     "socket": "socket",
+    "signal": "signal",
+    "multiprocessing.synchronize": "multiprocessing_synchronize",
 }
 
 _hook = None

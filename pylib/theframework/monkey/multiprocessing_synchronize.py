@@ -1,0 +1,30 @@
+"""multiprocessing.synchronize: a process-shared Lock or Semaphore (a POSIX
+semaphore, with no fd to wait on) is waited for on a real thread of the
+hub's pool, so the greenlets that would release it keep running. RLock
+and Condition keep the blocking call: they record the owning OS thread."""
+
+
+def patches(synchronize):
+    from theframework._core import core
+    from theframework.threadpool import run_in_thread
+    original = synchronize.SemLock._make_methods
+    recursive = synchronize.RECURSIVE_MUTEX
+
+    def _make_methods(self):
+        original(self)
+        semlock = self._semlock
+        if semlock.kind == recursive:
+            return
+        blocking_acquire = semlock.acquire
+
+        def acquire(block=True, timeout=None):
+            if not (block and core.hub_is_running()):
+                return blocking_acquire(block, timeout)
+            if blocking_acquire(False):
+                return True
+            return run_in_thread(blocking_acquire, True, timeout)
+        self.acquire = acquire
+
+    _make_methods.__doc__ = original.__doc__
+    synchronize.SemLock._make_methods = _make_methods
+    return {}
