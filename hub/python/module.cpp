@@ -10,6 +10,7 @@
 #include "hub/python/green_hub.hpp"
 #include "hub/python/greenlet_api.hpp"
 #include "hub/python/module.hpp"
+#include "hub/python/hidden_frames.hpp"
 #include "hub/python/socket_ops.hpp"
 
 namespace tf::core {
@@ -517,7 +518,9 @@ int add_objects(PyObject* m) {
 
 PyObject* init_module() {
   PyRef m = PyRef::steal(PyModule_Create(&g_module));
-  if (!m || add_objects(m.get()) < 0 || add_socket_ops(m.get()) < 0) return nullptr;
+  if (!m || add_objects(m.get()) < 0 || add_socket_ops(m.get()) < 0 ||
+      add_hidden_frames(m.get()) < 0)
+    return nullptr;
   return m.release();
 }
 

@@ -11,9 +11,15 @@ are first imported (a wrapper around importlib's _find_and_load, invisible in
 sys.meta_path), so start-up stays as fast as python3's.
 """
 import importlib
+import os
 import sys
+import types
 
+from theframework._core import core as _core
 from theframework.monkey import _registry
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_core.set_hidden_path(_PACKAGE_DIR)
 
 REMOVE = object()
 
@@ -63,12 +69,32 @@ def _patch_definition(module_name):
     return importlib.import_module("theframework.monkey." + PATCH_MODULES[module_name])
 
 
+def _hidden(replacement):
+    """Our Python-level replacements show no frame in tracebacks, like the
+    C functions they stand in for: functions are wrapped, and so are the
+    methods of classes written in theframework."""
+    if isinstance(replacement, types.FunctionType):
+        return _core.hide_frames(replacement)
+    if isinstance(replacement, type) and _ours(replacement) and not replacement.__dict__.get("_tf_hidden"):
+        for attr, value in list(vars(replacement).items()):
+            if isinstance(value, types.FunctionType) and attr != "__new__":
+                setattr(replacement, attr, _core.hide_frames(value))
+        replacement._tf_hidden = True
+    return replacement
+
+
+def _ours(cls):
+    code = next((v.__code__ for v in vars(cls).values() if isinstance(v, types.FunctionType)), None)
+    return code is not None and code.co_filename.startswith(_PACKAGE_DIR)
+
+
 def _apply(module):
     name = module.__name__
     if _registry.is_patched(name):
         return
     definition = _patch_definition(name)
     for attribute, replacement in definition.patches(module).items():
+        replacement = _hidden(replacement)
         _registry.remember(name, attribute, getattr(module, attribute, _registry.MISSING))
         if replacement is REMOVE:
             if hasattr(module, attribute):
