@@ -60,4 +60,4 @@ def _start_under_launcher(patch):
     os.register_at_fork(after_in_child=_core._after_fork_in_child)
     if patch:
         from theframework import monkey
-        monkey.patch_all()
+        monkey.patch_all(**monkey.options_from_environment(os.environ))

@@ -139,6 +139,18 @@ class _PatchOnImport:
         self.bootstrap._find_and_load = self.original
 
 
+#: Modules that make threads greenlets; TFPYTHON_PATCH_THREADS=0 leaves
+#: them (and so real OS threads) alone while sockets stay cooperative.
+THREAD_MODULES = ("_thread", "threading", "queue")
+
+
+def options_from_environment(environ):
+    """patch_all() keyword arguments from TFPYTHON_PATCH_THREADS."""
+    if environ.get("TFPYTHON_PATCH_THREADS", "1") in ("0", "no", "false"):
+        return {name: False for name in THREAD_MODULES}
+    return {}
+
+
 def patch_all(**modules):
     """Patch every module in PATCH_MODULES (``name=False`` leaves one alone):
     those imported already at once, the rest when first imported."""

@@ -1,0 +1,311 @@
+"""Threads are greenlets: threading, _thread, queue and concurrent.futures
+under the hub, with greenlet identity asserted where it matters."""
+import concurrent.futures
+import logging
+import queue
+import threading
+import time
+import _thread
+
+import pytest
+from greenlet import getcurrent
+
+import _framework_core as core
+import theframework as tf
+from conftest import run_tfpython
+from theframework.monkey import get_original, is_module_patched
+
+
+def test_threads_are_greenlets_with_their_own_identity(in_hub):
+    assert is_module_patched("threading") and is_module_patched("_thread")
+    seen = {}
+
+    def body(i):
+        seen[i] = (threading.get_ident(), id(getcurrent()), core.hub_is_running(),
+                   threading.current_thread().name)
+        time.sleep(0.01)
+    ts = [threading.Thread(target=body, args=(i,), name="w%d" % i) for i in range(5)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    idents = {v[0] for v in seen.values()}
+    assert len(idents) == 5
+    assert all(v[0] == v[1] and v[2] for v in seen.values())
+    assert [seen[i][3] for i in range(5)] == ["w%d" % i for i in range(5)]
+    assert threading.main_thread() is threading.current_thread()
+    assert threading.main_thread().ident == id(core.get_main_greenlet())
+
+
+def test_join_timeout_is_alive_enumerate_active_count(in_hub):
+    ev = threading.Event()
+    t = threading.Thread(target=ev.wait)
+    t.start()
+    assert t.is_alive() and t in threading.enumerate()
+    before = threading.active_count()
+    t.join(0.02)
+    assert t.is_alive()
+    ev.set()
+    t.join(5)
+    assert not t.is_alive() and threading.active_count() == before - 1
+
+
+def test_lock_errors_are_python3s(in_hub):
+    lock = threading.Lock()
+    with pytest.raises(RuntimeError, match="release unlocked lock"):
+        lock.release()
+    with pytest.raises(ValueError, match="can't specify a timeout for a non-blocking call"):
+        lock.acquire(False, 1)
+    with pytest.raises(ValueError, match="timeout value must be a non-negative number"):
+        lock.acquire(True, -2)
+    with pytest.raises(OverflowError):
+        lock.acquire(True, 1e300)
+    rlock = threading.RLock()
+    rlock.acquire()
+    errors = []
+
+    def other():
+        try:
+            rlock.release()
+        except RuntimeError as e:
+            errors.append(str(e))
+    t = threading.Thread(target=other)
+    t.start()
+    t.join()
+    assert errors == ["cannot release un-acquired lock"]
+
+
+def test_lock_contention_between_greenlets_does_not_block_the_hub(in_hub):
+    lock = threading.Lock()
+    order = []
+
+    def worker(i):
+        with lock:
+            order.append(("in", i))
+            time.sleep(0.01)  # holds the lock while yielding
+            order.append(("out", i))
+    ts = [threading.Thread(target=worker, args=(i,)) for i in range(3)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    for k in range(0, 6, 2):  # never interleaved inside the lock
+        assert order[k][0] == "in" and order[k + 1] == ("out", order[k][1])
+
+
+def test_lock_acquire_timeout(in_hub):
+    lock = threading.Lock()
+    lock.acquire()
+    t0 = time.monotonic()
+    assert lock.acquire(timeout=0.03) is False
+    assert time.monotonic() - t0 >= 0.025
+    tf.spawn(lambda: (time.sleep(0.01), lock.release()))
+    assert lock.acquire(timeout=2) is True
+
+
+def test_condition_semaphore_barrier_timer(in_hub):
+    cond = threading.Condition()
+    items = []
+
+    def producer():
+        for i in range(3):
+            time.sleep(0.005)
+            with cond:
+                items.append(i)
+                cond.notify()
+    threading.Thread(target=producer).start()
+    got = []
+    with cond:
+        while len(got) < 3:
+            cond.wait_for(lambda: items, timeout=2)
+            got.extend(items)
+            items.clear()
+    assert got == [0, 1, 2]
+    sem = threading.BoundedSemaphore(2)
+    assert sem.acquire() and sem.acquire() and not sem.acquire(timeout=0.01)
+    sem.release()
+    sem.release()
+    with pytest.raises(ValueError):
+        sem.release()
+    barrier = threading.Barrier(3)
+    passed = []
+    ts = [threading.Thread(target=lambda: passed.append(barrier.wait())) for _ in range(3)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert sorted(passed) == [0, 1, 2]
+    fired = threading.Event()
+    threading.Timer(0.01, fired.set).start()
+    assert fired.wait(2)
+
+
+def test_thread_local_is_per_greenlet(in_hub):
+    local = threading.local()
+    local.value = "main"
+    seen = []
+
+    def body():
+        seen.append(getattr(local, "value", None))
+        local.value = "thread"
+        seen.append(local.value)
+    t = threading.Thread(target=body)
+    t.start()
+    t.join()
+    assert seen == [None, "thread"] and local.value == "main"
+
+    class Sub(threading.local):
+        def __init__(self, x):
+            self.x = x
+    sub = Sub(7)
+    out = []
+    t = threading.Thread(target=lambda: out.append(sub.x))
+    t.start()
+    t.join()
+    assert out == [7]
+
+
+def test_excepthook_reports_and_the_program_goes_on():
+    r = run_tfpython("""
+        import threading
+        t = threading.Thread(target=lambda: 1 / 0, name="boom")
+        t.start(); t.join()
+        print("after")
+    """)
+    assert r.returncode == 0 and r.stdout == "after\n"
+    assert "Exception in thread boom" in r.stderr and "ZeroDivisionError" in r.stderr
+
+
+def test_non_daemon_threads_are_joined_at_exit_daemon_ones_dropped():
+    r = run_tfpython("""
+        import threading, time
+        threading.Thread(target=lambda: (time.sleep(0.1), print("joined"))).start()
+        threading.Thread(target=lambda: (time.sleep(10), print("never")), daemon=True).start()
+        print("main ends")
+    """, timeout=30)
+    assert r.stdout == "main ends\njoined\n", r.stderr
+    assert r.returncode == 0
+
+
+def test_queue_variants_with_timeouts(in_hub):
+    for cls in (queue.Queue, queue.LifoQueue, queue.PriorityQueue, queue.SimpleQueue):
+        q = cls()
+        threading.Thread(target=lambda: (time.sleep(0.01), q.put(1))).start()
+        assert q.get(timeout=2) == 1
+        with pytest.raises(queue.Empty):
+            q.get(timeout=0.01)
+    assert queue.SimpleQueue is queue._PySimpleQueue
+    bounded = queue.Queue(1)
+    bounded.put(1)
+    with pytest.raises(queue.Full):
+        bounded.put(2, timeout=0.01)
+
+
+def test_producer_consumer_many_items(in_hub):
+    q = queue.Queue(maxsize=10)
+    out = []
+
+    def consumer():
+        while True:
+            item = q.get(timeout=5)
+            if item is None:
+                return
+            out.append(item)
+    cs = [threading.Thread(target=consumer) for _ in range(4)]
+    for c in cs:
+        c.start()
+    for i in range(2000):
+        q.put(i)
+    for _ in cs:
+        q.put(None)
+    for c in cs:
+        c.join()
+    assert sorted(out) == list(range(2000))
+
+
+def test_thread_pool_executor_map_and_wait(in_hub):
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as ex:
+        assert list(ex.map(lambda x: x * x, range(10000))) == [x * x for x in range(10000)]
+        futures = [ex.submit(time.sleep, 0.01) for _ in range(20)]
+        done, pending = concurrent.futures.wait(futures, timeout=5)
+        assert len(done) == 20 and not pending
+        assert sum(1 for _ in concurrent.futures.as_completed([ex.submit(abs, -i) for i in range(50)])) == 50
+
+
+def test_logging_from_many_greenlets(in_hub, tmp_path):
+    path = tmp_path / "log.txt"
+    handler = logging.FileHandler(path)
+    logger = logging.getLogger("tf-test")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+    def body(i):
+        for j in range(20):
+            logger.info("greenlet %d line %d", i, j)
+            time.sleep(0)
+    ts = [threading.Thread(target=body, args=(i,)) for i in range(50)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    handler.close()
+    logger.removeHandler(handler)
+    assert len(path.read_text().splitlines()) == 1000
+
+
+def test_real_thread_escape_hatch_and_shared_lock(in_hub):
+    RealThread = get_original("threading", "Thread")
+    assert RealThread is not threading.Thread
+    lock = threading.Lock()
+    lock.acquire()
+    seen = []
+
+    def real():
+        seen.append(core.hub_is_running())
+        with lock:  # a real OS thread waits on a cooperative lock
+            seen.append("got it")
+    t = RealThread(target=real)
+    t.start()
+    ticks = []
+    for _ in range(5):  # the hub keeps running meanwhile
+        ticks.append(1)
+        time.sleep(0.005)
+    lock.release()
+    t.join()
+    assert seen == [False, "got it"] and len(ticks) == 5
+    # The other way round: a greenlet waits for a lock a real thread holds.
+    lock2 = threading.Lock()
+    held = get_original("_thread", "allocate_lock")()
+    held.acquire()
+
+    def holder():
+        lock2.acquire()
+        held.release()
+        get_original("time", "sleep")(0.05)
+        lock2.release()
+    RealThread(target=holder).start()
+    tf.run_in_thread(held.acquire)
+    ticker = tf.spawn(lambda: [time.sleep(0.005) for _ in range(3)])
+    assert lock2.acquire(timeout=5)
+    ticker.join()
+    lock2.release()
+
+
+def test_start_new_thread_and_its_errors(in_hub):
+    done = threading.Event()
+    ident = _thread.start_new_thread(done.set, ())
+    assert done.wait(2) and ident != threading.get_ident()
+    with pytest.raises(TypeError, match="first arg must be callable"):
+        _thread.start_new_thread(1, ())
+    with pytest.raises(TypeError, match="2nd arg must be a tuple"):
+        _thread.start_new_thread(print, [])
+
+
+def test_threads_left_real_with_the_opt_out():
+    r = run_tfpython("""
+        import threading, _framework_core as core
+        out = []
+        t = threading.Thread(target=lambda: out.append(core.hub_is_running())); t.start(); t.join()
+        print(out, threading.Lock)
+    """, env={"TFPYTHON_PATCH_THREADS": "0"})
+    assert r.stdout.startswith("[False] <built-in function allocate_lock>"), r.stdout + r.stderr
