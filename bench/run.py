@@ -14,6 +14,7 @@ results/raw/<mode>.json (every number, every run) and report.py renders
 results/latest.md (full) or results/quick.md (--quick) with the charts.
 """
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -326,42 +327,87 @@ def median_of(runs, key):
 
 # --------------------------------------------------------------- benchmarks
 
+def round_robin(r, rows, start, window, summarize, repeats):
+    """Starts every row's server (all pinned to CPU 0, idle while not
+    measured), then runs `repeats` rounds of one measurement window per
+    server, in turn, so that whatever else loads the machine falls on every
+    server alike. A row whose server fails to start, dies, or answers
+    nothing fails on its own; the others go on.
+
+    start(row) -> (Server, note); window(row, server, i) -> dict;
+    summarize(row, runs) -> dict merged into the row."""
+
+    def fail(row, exc):
+        reason = str(exc) if isinstance(exc, Failed) else "%s: %s" % (type(exc).__name__, exc)
+        note = row.get("note")
+        row.update(ok=False, error=reason + (" (%s)" % note if note else ""))
+
+    with contextlib.ExitStack() as stack:
+        servers = {}
+        for row in rows:
+            try:
+                server, row["note"] = start(row)
+                servers[row["key"]] = stack.enter_context(server)
+                row["patched"] = server.info.get("patched")
+            except Exception as exc:  # Failed, or a bug: this row only
+                fail(row, exc)
+        for i in range(repeats):
+            for row in rows:
+                if row["key"] not in servers or row.get("ok") is False:
+                    continue
+                try:
+                    row.setdefault("runs", []).append(window(row, servers[row["key"]], i))
+                except Exception as exc:
+                    fail(row, exc)
+    for row in rows:
+        if row.get("ok") is not False:
+            row.update(summarize(row, row["runs"]), ok=True)
+        status = "ok" if row["ok"] else "FAILED: " + row["error"]
+        print("  %-48s %s" % (row["label"], status), flush=True)
+    return rows
+
+
 def echo_rows(r):
     """1. Echo ping-pong: 50 connections x 64-byte messages, one in flight each."""
     s = r.s
-    servers = [
-        ("c", "C io_uring (echo_uring.c)", None, None, ()),
-        ("threads", "python3.11 threads", "python3.11", ("echo_threads.py",), ()),
-        ("gevent", "gevent threads (-m gevent.monkey)", "gevent", ("echo_threads.py",), ()),
-        ("tf_threads", "tfpython threads", "tfpython", ("echo_threads.py",), ("socket", "threading")),
-        ("tf_spawn", "tfpython theframework.spawn", "tfpython", ("echo_spawn.py",), ("socket",)),
-        ("asyncio", "asyncio streams", "python3.11", ("echo_asyncio.py",), ()),
-        ("uvloop", "asyncio streams + uvloop", "python3.11", ("echo_asyncio.py", "--uvloop"), ()),
+    rows = [
+        dict(key="c", label="C io_uring (echo_uring.c)", runtime="C", script=None, needs=()),
+        dict(key="threads", label="python3.11 threads", runtime="python3.11",
+             script=("echo_threads.py",), needs=()),
+        dict(key="gevent", label="gevent threads (-m gevent.monkey)", runtime="gevent",
+             script=("echo_threads.py",), needs=()),
+        dict(key="tf_threads", label="tfpython threads", runtime="tfpython",
+             script=("echo_threads.py",), needs=("socket", "threading")),
+        dict(key="tf_spawn", label="tfpython theframework.spawn", runtime="tfpython",
+             script=("echo_spawn.py",), needs=("socket",)),
+        dict(key="asyncio", label="asyncio streams", runtime="python3.11",
+             script=("echo_asyncio.py",), needs=()),
+        dict(key="uvloop", label="asyncio streams + uvloop", runtime="python3.11",
+             script=("echo_asyncio.py", "--uvloop"), needs=()),
     ]
-    rows = []
-    for key, label, runtime, script, needs in servers:
-        row = {"key": key, "label": label, "runtime": runtime or "C"}
 
-        def measure(runtime=runtime, script=script, needs=needs, label=label):
-            if runtime is None:
-                cmd = [r.binary("echo_uring")]
-            else:
-                r.check_runtime(runtime)
-                cmd = r.command(runtime, *script)
-            loadgen = r.binary("loadgen")
-            runs = []
-            with Server(r, "echo " + label, cmd) as server:
-                note = unpatched_note(server.info, needs)
-                for i in range(s.echo_repeats):
-                    try:
-                        runs.append(echo_window(r, server, loadgen, "echo %s run %d" % (label, i)))
-                    except Failed as exc:
-                        raise Failed("%s%s" % (exc, " (%s)" % note if note else ""))
-            return {"msgs_per_s": median_of(runs, "msgs_per_s"),
-                    "cpu_us_per_msg": median_of(runs, "cpu_us_per_msg"),
-                    "runs": runs, "patched": server.info.get("patched"), "note": note}
+    def start(row):
+        r.binary("loadgen")
+        if row["script"] is None:
+            cmd = [r.binary("echo_uring")]
+        else:
+            r.check_runtime(row["runtime"])
+            cmd = r.command(row["runtime"], *row["script"])
+        server = Server(r, "echo " + row["label"], cmd)
+        return server, ""
 
-        rows.append(attempt(row, measure))
+    def window(row, server, i):
+        if i == 0:
+            row["note"] = unpatched_note(server.info, row["needs"])
+        return echo_window(r, server, r.binary("loadgen"), "echo %s run %d" % (row["label"], i))
+
+    def summarize(row, runs):
+        return {"msgs_per_s": median_of(runs, "msgs_per_s"),
+                "cpu_us_per_msg": median_of(runs, "cpu_us_per_msg")}
+
+    round_robin(r, rows, start, window, summarize, s.echo_repeats)
+    for row in rows:
+        del row["script"], row["needs"]
     return rows
 
 
@@ -425,48 +471,44 @@ def parse_wrk(out):
 def http_rows(r):
     """2. HTTP: ThreadingHTTPServer (HTTP/1.1 keep-alive) under wrk -t1 -c50."""
     s = r.s
-    servers = [
-        ("threads", "python3.11 ThreadingHTTPServer", "python3.11"),
-        ("gevent", "gevent (-m gevent.monkey)", "gevent"),
-        ("tfpython", "tfpython", "tfpython"),
+    rows = [
+        dict(key="threads", label="python3.11 ThreadingHTTPServer", runtime="python3.11"),
+        dict(key="gevent", label="gevent (-m gevent.monkey)", runtime="gevent"),
+        dict(key="tfpython", label="tfpython", runtime="tfpython"),
     ]
-    rows = []
-    for key, label, runtime in servers:
-        row = {"key": key, "label": label, "runtime": runtime}
+    wrk = ["wrk", "-t1", "-c%d" % HTTP_CONNS, "--timeout", "2s", "--latency"]
 
-        def measure(runtime=runtime, label=label):
-            r.check_runtime(runtime)
-            runs = []
-            with Server(r, "http " + label, r.command(runtime, "http_server.py")) as server:
-                note = unpatched_note(server.info, ("socket", "threading", "selectors"))
-                url = "http://%s:%d/" % (HOST, server.port)
-                wrk = ["wrk", "-t1", "-c%d" % HTTP_CONNS, "--timeout", "2s", "--latency"]
-                try:
-                    r.run("http %s warm-up" % label, wrk + ["-d1s", url], 20, cpu=CLIENT_CPU)
-                    for i in range(s.http_repeats):
-                        cpu0 = server.cpu_seconds()
-                        out, _ = r.run("http %s run %d" % (label, i),
-                                       wrk + ["-d%ds" % s.http_seconds, url],
-                                       s.http_seconds + 20, cpu=CLIENT_CPU)
-                        cpu = server.cpu_seconds() - cpu0
-                        result = parse_wrk(out)
-                        if result["requests"] == 0:
-                            raise Failed("no request answered")
-                        result.update(server_cpu_s=cpu, cpu_us_per_req=cpu / result["requests"] * 1e6)
-                        runs.append(result)
-                except Failed as exc:
-                    raise Failed("%s%s" % (exc, " (%s)" % note if note else ""))
-            errors = sum(x["socket_errors"] + x["non_2xx"] for x in runs)
-            if errors:
-                note = "; ".join(filter(None, [note, "%d socket errors / non-2xx answers" % errors]))
-            return {"req_per_s": median_of(runs, "req_per_s"), "body_bytes": server.info.get("body_bytes"),
-                    "cpu_us_per_req": median_of(runs, "cpu_us_per_req"),
-                    "p50_us": median_of(runs, "p50_us") if all("p50_us" in x for x in runs) else None,
-                    "p99_us": median_of(runs, "p99_us") if all("p99_us" in x for x in runs) else None,
-                    "runs": runs, "patched": server.info.get("patched"), "note": note}
+    def start(row):
+        r.check_runtime(row["runtime"])
+        return Server(r, "http " + row["label"], r.command(row["runtime"], "http_server.py")), ""
 
-        rows.append(attempt(row, measure))
-    return rows
+    def window(row, server, i):
+        if i == 0:
+            row["note"] = unpatched_note(server.info, ("socket", "threading", "selectors"))
+        url = "http://%s:%d/" % (HOST, server.port)
+        r.run("http %s warm-up %d" % (row["label"], i), wrk + ["-d1s", url], 20, cpu=CLIENT_CPU)
+        cpu0 = server.cpu_seconds()
+        out, _ = r.run("http %s run %d" % (row["label"], i), wrk + ["-d%ds" % s.http_seconds, url],
+                       s.http_seconds + 20, cpu=CLIENT_CPU)
+        cpu = server.cpu_seconds() - cpu0
+        result = parse_wrk(out)
+        if result["requests"] == 0:
+            raise Failed("no request answered")
+        result.update(server_cpu_s=cpu, cpu_us_per_req=cpu / result["requests"] * 1e6,
+                      body_bytes=server.info.get("body_bytes"))
+        return result
+
+    def summarize(row, runs):
+        errors = sum(x["socket_errors"] + x["non_2xx"] for x in runs)
+        if errors:
+            row["note"] = "; ".join(filter(None, [row.get("note"),
+                                                  "%d socket errors / non-2xx answers" % errors]))
+        return {"req_per_s": median_of(runs, "req_per_s"), "body_bytes": runs[0]["body_bytes"],
+                "cpu_us_per_req": median_of(runs, "cpu_us_per_req"),
+                "p50_us": median_of(runs, "p50_us") if all("p50_us" in x for x in runs) else None,
+                "p99_us": median_of(runs, "p99_us") if all("p99_us" in x for x in runs) else None}
+
+    return round_robin(r, rows, start, window, summarize, s.http_repeats)
 
 
 def sleepers_rows(r):

@@ -72,12 +72,16 @@ PyObject* Hidden_descr_get(PyObject* self, PyObject* obj, PyObject*) {
 
 PyObject* Hidden_getattro(PyObject* self, PyObject* name) {
   // Introspection (__name__, __doc__, __wrapped__, ...) is the function's.
+  PyObject* func = reinterpret_cast<HiddenObject*>(self)->func;
+  if (PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "__wrapped__") == 0)
+    return Py_NewRef(func);
+  if (PyUnicode_Check(name) && PyUnicode_READ_CHAR(name, 0) == '_' &&
+      PyUnicode_CompareWithASCIIString(name, "__class__") != 0)
+    return PyObject_GetAttr(func, name);
   PyObject* r = PyObject_GenericGetAttr(self, name);
   if (r || !PyErr_ExceptionMatches(PyExc_AttributeError)) return r;
   PyErr_Clear();
-  if (PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "__wrapped__") == 0)
-    return Py_NewRef(reinterpret_cast<HiddenObject*>(self)->func);
-  return PyObject_GetAttr(reinterpret_cast<HiddenObject*>(self)->func, name);
+  return PyObject_GetAttr(func, name);
 }
 
 PyObject* Hidden_repr(PyObject* self) { return PyObject_Repr(reinterpret_cast<HiddenObject*>(self)->func); }

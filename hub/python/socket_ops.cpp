@@ -37,6 +37,7 @@ struct Originals {
   PyObject* send = nullptr;
   PyObject* sendall = nullptr;
   PyObject* accept = nullptr;
+  PyObject* connect = nullptr;
   PyObject* connect_ex = nullptr;
 } g_orig;
 
@@ -46,7 +47,7 @@ SockObject* as_sock(PyObject* o) { return reinterpret_cast<SockObject*>(o); }
 bool cooperative(SockObject* s) { return s->sock_timeout != 0 && GreenHub::cooperative_here(); }
 
 PyObject* call_original(PyObject* method, PyObject* self, PyObject* args, PyObject* kwargs = nullptr) {
-  Py_ssize_t n = PyTuple_GET_SIZE(args);
+  Py_ssize_t n = args ? PyTuple_GET_SIZE(args) : 0;  // METH_NOARGS passes no tuple
   PyRef full = PyRef::steal(PyTuple_New(n + 1));
   if (!full) return nullptr;
   PyTuple_SET_ITEM(full.get(), 0, Py_NewRef(self));
@@ -328,7 +329,92 @@ PyObject* sock_accept(PyObject* self, PyObject* args) {
   }
 }
 
+PyObject* g_resolver = nullptr;  // theframework: resolve a host name off the hub
+
+// Starts a connect on the socket without blocking the thread; then waits
+// for it on the ring. 0 or an errno; -1 with an exception set (python3's
+// errors for bad addresses come from the original connect itself).
+int connect_cooperative(SockObject* s, PyObject* self, PyObject* address) {
+  PyRef numeric = PyRef::borrow(address);
+  if (g_resolver) {
+    numeric = PyRef::steal(PyObject_CallFunctionObjArgs(g_resolver, self, address, nullptr));
+    if (!numeric) return -1;
+  }
+  int fd = s->sock_fd;
+  int fl = ::fcntl(fd, F_GETFL);
+  bool was_blocking = fl >= 0 && !(fl & O_NONBLOCK);
+  // A blocking-mode socket is connected without blocking the thread: it is
+  // not connected yet, so nobody else can be using it meanwhile.
+  if (was_blocking) ::fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+  _PyTime_t saved = s->sock_timeout;
+  s->sock_timeout = 0;
+  PyRef r = PyRef::steal(PyObject_CallFunctionObjArgs(g_orig.connect, self, numeric.get(), nullptr));
+  s->sock_timeout = saved;
+  if (was_blocking) ::fcntl(fd, F_SETFL, fl);
+  if (r) return 0;
+  if (!PyErr_ExceptionMatches(PyExc_OSError)) return -1;
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  int err = reinterpret_cast<PyOSErrorObject*>(value)->myerrno
+                ? static_cast<int>(PyLong_AsLong(reinterpret_cast<PyOSErrorObject*>(value)->myerrno))
+                : 0;
+  if (err != EINPROGRESS && err != EWOULDBLOCK) {
+    PyErr_Restore(type, value, tb);
+    return err > 0 ? -2 : -1;  // -2: a connect error (errno known), re-raised as is
+  }
+  Py_XDECREF(type);
+  Py_XDECREF(value);
+  Py_XDECREF(tb);
+  Deadline deadline(s);
+  if (!wait_ready(s, POLLOUT, deadline)) return -1;
+  int so_error = 0;
+  socklen_t len = sizeof so_error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) < 0) so_error = errno;
+  return so_error;
+}
+
+PyObject* sock_connect_method(PyObject* self, PyObject* address) {
+  SockObject* s = as_sock(self);
+  if (!cooperative(s)) return PyObject_CallFunctionObjArgs(g_orig.connect, self, address, nullptr);
+  int err = connect_cooperative(s, self, address);
+  if (err < 0) return nullptr;
+  if (err > 0) {
+    errno = err;
+    return PyErr_SetFromErrno(PyExc_OSError);
+  }
+  Py_RETURN_NONE;
+}
+
+PyObject* sock_connect_ex_method(PyObject* self, PyObject* address) {
+  SockObject* s = as_sock(self);
+  if (!cooperative(s)) return PyObject_CallFunctionObjArgs(g_orig.connect_ex, self, address, nullptr);
+  int err = connect_cooperative(s, self, address);
+  if (err == -2) {
+    // connect_ex reports connect errors as a number, as python3's does.
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    PyObject* number = reinterpret_cast<PyOSErrorObject*>(value)->myerrno;
+    PyObject* result = Py_NewRef(number);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    return result;
+  }
+  if (err < 0) {
+    if (PyErr_ExceptionMatches(PyExc_TimeoutError)) {
+      PyErr_Clear();
+      return PyLong_FromLong(EWOULDBLOCK);  // python3's connect_ex at its timeout
+    }
+    return nullptr;
+  }
+  return PyLong_FromLong(err);
+}
+
 PyMethodDef g_socket_methods[] = {
+    {"connect", sock_connect_method, METH_O, nullptr},
+    {"connect_ex", sock_connect_ex_method, METH_O, nullptr},
     {"recv", sock_recv, METH_VARARGS, nullptr},
     {"recv_into", reinterpret_cast<PyCFunction>(sock_recv_into), METH_VARARGS | METH_KEYWORDS, nullptr},
     {"send", sock_send, METH_VARARGS, nullptr},
@@ -374,34 +460,9 @@ PyObject* sock_io(PyObject*, PyObject* args) {
   }
 }
 
-// sock_connect(sock, address) -> errno (0 when connected). Raises
-// TimeoutError at the socket's timeout. The address must be numeric: the
-// caller resolved names cooperatively first.
-PyObject* sock_connect(PyObject*, PyObject* args) {
-  PyObject* self;
-  PyObject* address;
-  if (!PyArg_ParseTuple(args, "OO:sock_connect", &self, &address)) return nullptr;
-  SockObject* s = as_sock(self);
-  int fd = s->sock_fd;
-  int fl = ::fcntl(fd, F_GETFL);
-  bool was_blocking = fl >= 0 && !(fl & O_NONBLOCK);
-  // A blocking-mode socket is connected without blocking the thread: it is
-  // not connected yet, so nobody else can be using it meanwhile.
-  if (was_blocking) ::fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-  _PyTime_t saved = s->sock_timeout;
-  s->sock_timeout = 0;
-  PyRef r = PyRef::steal(PyObject_CallFunctionObjArgs(g_orig.connect_ex, self, address, nullptr));
-  s->sock_timeout = saved;
-  if (was_blocking) ::fcntl(fd, F_SETFL, fl);
-  if (!r) return nullptr;
-  long err = PyLong_AsLong(r.get());
-  if (err != EINPROGRESS && err != EWOULDBLOCK) return r.release();
-  Deadline deadline(s);
-  if (!wait_ready(s, POLLOUT, deadline)) return nullptr;
-  int so_error = 0;
-  socklen_t len = sizeof so_error;
-  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) < 0) so_error = errno;
-  return PyLong_FromLong(so_error);
+PyObject* set_address_resolver(PyObject*, PyObject* fn) {
+  Py_XSETREF(g_resolver, Py_NewRef(fn));
+  Py_RETURN_NONE;
 }
 
 // fd_closing(fd): greenlets waiting on fd get OSError(EBADF) now and their
@@ -420,7 +481,8 @@ PyObject* fd_closing(PyObject*, PyObject* arg) {
 
 PyMethodDef g_helpers[] = {
     {"sock_io", sock_io, METH_VARARGS, "sock_io(sock, events, method, *args)"},
-    {"sock_connect", sock_connect, METH_VARARGS, "sock_connect(sock, numeric_address) -> errno"},
+    {"set_address_resolver", set_address_resolver, METH_O,
+     "set_address_resolver(fn): fn(sock, address) -> address with a numeric host"},
     {"fd_closing", fd_closing, METH_O, "fd_closing(fd): wake and cancel the waiters on fd"},
     {nullptr, nullptr, 0, nullptr}};
 
@@ -443,6 +505,7 @@ int add_socket_ops(PyObject* module) {
       !(g_orig.send = get_original(base.get(), "send")) ||
       !(g_orig.sendall = get_original(base.get(), "sendall")) ||
       !(g_orig.accept = get_original(base.get(), "_accept")) ||
+      !(g_orig.connect = get_original(base.get(), "connect")) ||
       !(g_orig.connect_ex = get_original(base.get(), "connect_ex")))
     return -1;
   for (PyMethodDef* def = g_socket_methods; def->ml_name; ++def) {
@@ -454,7 +517,7 @@ int add_socket_ops(PyObject* module) {
   PyType_Slot slots[] = {{Py_tp_methods, g_socket_methods},
                          {Py_tp_doc, const_cast<char*>("Cooperative hot path of theframework's socket.")},
                          {0, nullptr}};
-  PyType_Spec spec = {"_framework_core.SocketBase", 0, 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, slots};
+  PyType_Spec spec = {"_framework_core.socket", 0, 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, slots};
   PyObject* type = PyType_FromSpecWithBases(&spec, base.get());
   if (!type || PyModule_AddObject(module, "SocketBase", type) < 0) return -1;
   return PyModule_AddFunctions(module, g_helpers);

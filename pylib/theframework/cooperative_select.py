@@ -17,6 +17,7 @@ POLLIN, POLLPRI, POLLOUT = 0x001, 0x002, 0x004
 _hub_is_running = core.hub_is_running
 _wait_any = core.wait_any
 _yield_if_due = core.yield_if_due
+_MAX_SECONDS = (2**63 - 1) / 1e9  # _PyTime_t nanoseconds
 
 
 def _fileno(obj):
@@ -38,15 +39,19 @@ def _select_timeout(timeout):
             seconds = operator.index(timeout)
         except TypeError:
             raise TypeError("timeout must be a float or None") from None
+    if seconds > _MAX_SECONDS:
+        raise OverflowError("timestamp too large to convert to C _PyTime_t")
     if seconds < 0:
         raise ValueError("timeout must be non-negative")
     return seconds
 
 
 def make_select(original_select):
-    def select(rlist, wlist, xlist, timeout=None, /):
-        if not _hub_is_running():
-            return original_select(rlist, wlist, xlist, timeout)
+    def select(*args, **kwargs):
+        if not _hub_is_running() or kwargs or not 3 <= len(args) <= 4:
+            return original_select(*args, **kwargs)  # python3's own errors
+        rlist, wlist, xlist = args[:3]
+        timeout = args[3] if len(args) == 4 else None
         seconds = _select_timeout(timeout)
         deadline = None if seconds is None else _time.monotonic() + seconds
         while True:

@@ -9,8 +9,6 @@ try the call with MSG_DONTWAIT and wait on the ring on EAGAIN, through
 sockets, every method is the original.
 """
 import _socket
-import errno as _errno
-import os as _os
 
 from theframework._core import core
 
@@ -59,6 +57,7 @@ def _numeric_address(sock, address):
 
 def make_socket_class(std_socket):
     """A cooperative subclass of the standard library's socket class."""
+    core.set_address_resolver(_numeric_address)
 
     class socket(core.SocketBase, std_socket):
         __slots__ = ()
@@ -91,21 +90,6 @@ def make_socket_class(std_socket):
                 return _call(self, _POLLOUT, _C.sendmsg, args, 2, ())
             return _call(self, _POLLOUT, _C.sendmsg, args, 2, ((), 0))
 
-        def connect(self, address):
-            if not _cooperative(self):
-                return _C.connect(self, address)
-            err = core.sock_connect(self, _numeric_address(self, address))
-            if err:
-                raise OSError(err, _os.strerror(err))
-
-        def connect_ex(self, address):
-            if not _cooperative(self):
-                return _C.connect_ex(self, address)
-            try:
-                return core.sock_connect(self, _numeric_address(self, address))
-            except TimeoutError:
-                return _errno.EWOULDBLOCK  # what python3's connect_ex returns at its timeout
-
         def sendfile(self, file, offset=0, count=None):
             if not _cooperative(self) or _C.gettimeout(self) is not None:
                 return std_socket.sendfile(self, file, offset, count)
@@ -124,6 +108,11 @@ def make_socket_class(std_socket):
                 core.fd_closing(fd)  # wake the greenlets waiting on it first
             _ss.close(self)
 
+    for name, value in vars(socket).items():
+        if callable(value) and getattr(value, "__doc__", None) is None:
+            original = getattr(_C, name, None) or getattr(std_socket, name, None)
+            if original is not None and original.__doc__:
+                value.__doc__ = original.__doc__
     socket.__module__ = std_socket.__module__
     socket.__qualname__ = std_socket.__qualname__
     socket.__name__ = std_socket.__name__

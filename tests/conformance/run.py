@@ -123,6 +123,7 @@ class Job:
         self.timeout = timeout
         self.log = os.path.join(logdir, interp, module + ".log")
         self.events = os.path.join(logdir, interp, module + ".events.jsonl")
+        self.meta = os.path.join(logdir, interp, module + ".run.json")
         self.result = None
 
 
@@ -166,7 +167,7 @@ def kill_group(pgid):
 
 def run_job(job, tfpython):
     os.makedirs(os.path.dirname(job.log), exist_ok=True)
-    for path in (job.log, job.events):
+    for path in (job.log, job.events, job.meta):
         if os.path.exists(path):
             os.unlink(path)
     workdir = tempfile.mkdtemp(prefix="tfconf_%s_%s_" % (job.interp, job.module))
@@ -194,6 +195,25 @@ def run_job(job, tfpython):
                 _running.pop(proc.pid, None)
     duration = time.monotonic() - start
     shutil.rmtree(workdir, ignore_errors=True)
+    with open(job.meta, "w", encoding="utf-8") as f:
+        json.dump({"returncode": returncode, "timed_out": timed_out,
+                   "duration": duration, "command": cmd}, f)
+    job.result = analyse(job, returncode, timed_out, duration)
+    return job
+
+
+def reanalyse_job(job, previous):
+    """Rebuild a result from the files a previous run left in the log dir."""
+    try:
+        with open(job.meta, encoding="utf-8") as f:
+            m = json.load(f)
+        returncode, timed_out, duration = m["returncode"], m["timed_out"], m["duration"]
+    except (OSError, ValueError, KeyError):
+        old = previous.get((job.module, job.interp))
+        if old is None or not os.path.exists(job.log):
+            return None
+        returncode, duration = old["returncode"], old["duration"]
+        timed_out = old["status"] == "timeout" and "killed after" in old.get("detail", "")
     job.result = analyse(job, returncode, timed_out, duration)
     return job
 
@@ -275,6 +295,9 @@ def analyse(job, returncode, timed_out, duration):
         status, detail = ("skipped", skipped.group(1)) if skipped else ("ok", "")
     elif regrtest_result == "ENV CHANGED":
         status, detail = "env-changed", "regrtest: test altered the execution environment"
+    elif regrtest_result == "INTERRUPTED":
+        status = "interrupted"
+        detail = "KeyboardInterrupt escaped into regrtest; rest of the module not run"
     elif regrtest_result == "NO TESTS RAN":
         status, detail = "no-tests", ""
     else:
@@ -285,13 +308,14 @@ def analyse(job, returncode, timed_out, duration):
     for tid, entry in tests.items():
         if entry["status"] is None:
             hung = tid
-    if status in ("timeout", "crashed"):
+    if status in ("timeout", "crashed", "interrupted"):
         if hung is not None:
-            tests[hung]["status"] = status
+            tests[hung]["status"] = "error" if status == "interrupted" else status
             tests[hung]["msg"] = detail
             detail += "; in %s" % hung
         else:
-            tests["test.%s" % job.module] = {"status": status, "msg": detail}
+            tests["test.%s" % job.module] = {
+                "status": "error" if status == "interrupted" else status, "msg": detail}
     elif hung is not None:  # should not happen; keep it visible
         tests[hung]["status"] = "error"
         tests[hung]["msg"] = "no outcome recorded"
@@ -385,7 +409,8 @@ def short_status(r):
         return "-"
     s = {"ok": "ok", "failed": "FAILED", "timeout": "TIMEOUT", "crashed": "CRASHED",
          "env-changed": "env changed", "skipped": "skipped", "no-tests": "no tests",
-         "no-events": "NO EVENTS", "not-patched": "NOT PATCHED"}.get(r["status"], r["status"])
+         "no-events": "NO EVENTS", "not-patched": "NOT PATCHED",
+         "interrupted": "INTERRUPTED"}.get(r["status"], r["status"])
     return s
 
 
@@ -464,7 +489,8 @@ def write_markdown(path, meta, modules, interps, by_key, check, known):
                 cells.append("-")
                 continue
             text = "%s, %ss" % (short_status(r), r["duration"])
-            if r["status"] in ("timeout", "crashed", "skipped", "no-events", "not-patched"):
+            if r["status"] in ("timeout", "crashed", "skipped", "no-events", "not-patched",
+                               "interrupted"):
                 text += " — %s" % md_escape(r["detail"])
             cells.append(text)
         lines.append("| %s | %s |" % (module, " | ".join(cells)))
@@ -567,6 +593,9 @@ def parse_args(argv):
     p.add_argument("--timeout", type=int, default=None,
                    help="per-module timeout in seconds (default %d full, %d quick)"
                         % (FULL_TIMEOUT, QUICK_TIMEOUT))
+    p.add_argument("--reanalyse", action="store_true",
+                   help="do not run anything: rebuild results/<output>.{md,json} from the "
+                        "logs of the previous run with the same output name")
     p.add_argument("--update", action="store_true",
                    help="merge into the existing results/<output>.json: re-run only the "
                         "selected modules/interpreters and keep the other rows")
@@ -612,7 +641,8 @@ def main(argv=None):
         return 2
 
     logdir = os.path.join(RESULTS, "logs", name)
-    shutil.rmtree(logdir, ignore_errors=True)
+    if not args.reanalyse:
+        shutil.rmtree(logdir, ignore_errors=True)
     os.makedirs(logdir, exist_ok=True)
 
     previous = previous_durations()
@@ -638,6 +668,18 @@ def main(argv=None):
             done, total, job.interp, job.module, r["ran"], r["ok"], r["failed"],
             r["errors"], r["skipped"], r["duration"], extra), flush=True)
 
+    if args.reanalyse:
+        try:
+            with open(os.path.join(RESULTS, name + ".json"), encoding="utf-8") as f:
+                prior = json.load(f)
+        except (OSError, ValueError):
+            prior = {"meta": {}, "results": []}
+        prior_results = {(r["module"], r["interpreter"]): r for r in prior["results"]}
+        jobs = [j for j in jobs if reanalyse_job(j, prior_results) is not None]
+        shared = exclusive = []
+        for j in jobs:
+            report(j)
+        wall = prior["meta"].get("wall_seconds", 0)
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             futures = [pool.submit(run_job, j, tfpython) for j in shared]
@@ -652,7 +694,8 @@ def main(argv=None):
         print("interrupted", file=sys.stderr)
         print("0 passed, 1 failed")
         return 130
-    wall = time.monotonic() - start
+    if not args.reanalyse:
+        wall = time.monotonic() - start
 
     results = [j.result for j in jobs]
     by_key = {(r["module"], r["interpreter"]): r for r in results}
@@ -687,6 +730,11 @@ def main(argv=None):
         "host": "%s %s" % (platform.system(), platform.release()), "cpus": os.cpu_count(),
         "module_options": {m: MODULE_OPTIONS[m] for m in modules if m in MODULE_OPTIONS},
     }
+    if args.reanalyse and prior["meta"]:
+        for key in ("generated", "git", "tfpython", "jobs", "timeout", "history"):
+            if key in prior["meta"]:
+                meta[key] = prior["meta"][key]
+        meta["reanalysed"] = datetime.datetime.now().isoformat(timespec="seconds")
     if args.update:
         history = list(old["meta"].get("history", []))
         if old["meta"].get("generated"):

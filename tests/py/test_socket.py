@@ -475,5 +475,7 @@ def test_ten_thousand_connections_held_and_closed(in_hub):
         c.close()
     srv.close()
     server.join(5)
-    time.sleep(0.1)  # the handlers see EOF and close their side
+    deadline = time.monotonic() + 20  # the handlers see EOF and close their side
+    while len(os.listdir("/proc/self/fd")) > before + 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert len(os.listdir("/proc/self/fd")) <= before + 2

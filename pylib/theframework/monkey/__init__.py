@@ -34,7 +34,7 @@ PATCH_MODULES = {
     "select": "select",
     "selectors": "selectors",
     "socket": "socket",
-    "signal": "signal",
+    "_signal": "signal",
     "multiprocessing.synchronize": "multiprocessing_synchronize",
 }
 

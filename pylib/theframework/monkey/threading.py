@@ -40,6 +40,22 @@ def adopt_main_thread(threading):
         threading._active[main_thread._ident] = main_thread
 
 
+def _amortized_shutdown_locks(threading):
+    """threading prunes the locks of finished threads from _shutdown_locks
+    at every start: O(n) per start, O(n^2) for n threads. Prune only when
+    the set has doubled since the last pruning: the same set at exit,
+    amortised O(1) per start."""
+    state = {"limit": 64}
+
+    def _maintain_shutdown_locks():
+        locks = threading._shutdown_locks
+        if len(locks) < state["limit"]:
+            return
+        locks.difference_update([lock for lock in locks if not lock.locked()])
+        state["limit"] = max(64, 2 * len(locks))
+    return _maintain_shutdown_locks
+
+
 def patches(threading):
     from theframework import cooperative_thread as ct
     monkey.get_patched("_thread")
@@ -58,4 +74,5 @@ def patches(threading):
         "Lock": ct.allocate_lock,
         "_CRLock": ct.RLock,
         "local": ct.local,
+        "_maintain_shutdown_locks": _amortized_shutdown_locks(threading),
     }
