@@ -117,7 +117,12 @@ WaitResult Ring::submit_and_wait(std::chrono::nanoseconds timeout) {
     ts.tv_nsec = timeout.count() % 1'000'000'000;
     rc = io_uring_wait_cqe_timeout(&ring_, &cqe, &ts);
   }
-  if (rc >= 0) return io_uring_cq_ready(&ring_) ? WaitResult::kReady : WaitResult::kTimedOut;
+  if (rc >= 0) {
+    if (io_uring_cq_ready(&ring_)) return WaitResult::kReady;
+    // The kernel returns the number submitted even when a signal cut the
+    // wait short: a wake-up without a completion may be a signal.
+    return timeout.count() < 0 ? WaitResult::kInterrupted : WaitResult::kTimedOut;
+  }
   switch (-rc) {
     case ETIME:
       return io_uring_cq_ready(&ring_) ? WaitResult::kReady : WaitResult::kTimedOut;

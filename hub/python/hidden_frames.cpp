@@ -57,6 +57,7 @@ struct HiddenObject {
   PyObject_HEAD
   PyObject* func;
   vectorcallfunc vectorcall;
+  bool bind;  // a method (binds like a function) or a builtin (does not)
 };
 
 PyObject* Hidden_vectorcall(PyObject* self, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
@@ -66,7 +67,7 @@ PyObject* Hidden_vectorcall(PyObject* self, PyObject* const* args, size_t nargsf
 }
 
 PyObject* Hidden_descr_get(PyObject* self, PyObject* obj, PyObject*) {
-  if (!obj || obj == Py_None) return Py_NewRef(self);
+  if (!obj || obj == Py_None || !reinterpret_cast<HiddenObject*>(self)->bind) return Py_NewRef(self);
   return PyMethod_New(self, obj);
 }
 
@@ -119,18 +120,22 @@ PyType_Slot g_hidden_slots[] = {{Py_tp_call, reinterpret_cast<void*>(PyVectorcal
                                 {0, nullptr}};
 
 PyType_Spec g_hidden_spec = {"_framework_core.hidden_frames", sizeof(HiddenObject), 0,
-                             Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL |
-                                 Py_TPFLAGS_METHOD_DESCRIPTOR,
+                             Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
                              g_hidden_slots};
 
 PyObject* g_hidden_type = nullptr;
 
-PyObject* hide_frames(PyObject*, PyObject* func) {
+PyObject* hide_frames(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (!_PyArg_CheckPositional("hide_frames", nargs, 1, 2)) return nullptr;
+  PyObject* func = args[0];
+  int bind = nargs > 1 ? PyObject_IsTrue(args[1]) : 0;
+  if (bind < 0) return nullptr;
   if (Py_IS_TYPE(func, reinterpret_cast<PyTypeObject*>(g_hidden_type))) return Py_NewRef(func);
   auto* self = PyObject_GC_New(HiddenObject, reinterpret_cast<PyTypeObject*>(g_hidden_type));
   if (!self) return nullptr;
   self->func = Py_NewRef(func);
   self->vectorcall = Hidden_vectorcall;
+  self->bind = bind;
   PyObject_GC_Track(self);
   return reinterpret_cast<PyObject*>(self);
 }
@@ -143,8 +148,9 @@ PyObject* set_hidden_path(PyObject*, PyObject* path) {
 }
 
 PyMethodDef g_methods[] = {
-    {"hide_frames", hide_frames, METH_O,
-     "hide_frames(func): a callable like func whose own frames never show in a traceback."},
+    {"hide_frames", reinterpret_cast<PyCFunction>(hide_frames), METH_FASTCALL,
+     "hide_frames(func, method=False): a callable like func whose own frames never show in a\n"
+     "traceback; as a class attribute it binds only when method is true (a builtin does not)."},
     {"set_hidden_path", set_hidden_path, METH_O, "set_hidden_path(prefix): code under prefix is hidden."},
     {nullptr, nullptr, 0, nullptr}};
 

@@ -78,8 +78,8 @@ def make_poll(original_poll):
 
         __slots__ = ("_poll", "_masks", "__weakref__")
 
-        def __init__(self):
-            self._poll = original_poll()
+        def __init__(self, original):
+            self._poll = original
             self._masks = {}
 
         def register(self, fd, eventmask=POLLIN | POLLPRI | POLLOUT, /):
@@ -112,7 +112,12 @@ def make_poll(original_poll):
                     return ready
 
     poll.__module__ = "select"
-    return poll
+
+    def make(*args, **kwargs):
+        return poll(original_poll(*args, **kwargs))  # python3's own argument errors
+    make.__doc__ = original_poll.__doc__
+    make.__name__ = make.__qualname__ = "poll"
+    return make
 
 
 def _poll_timeout_ms(timeout):
@@ -120,12 +125,16 @@ def _poll_timeout_ms(timeout):
     if isinstance(timeout, float):
         if math.isnan(timeout):
             raise ValueError("Invalid value NaN (not a number)")
+        if abs(timeout) * 1e6 >= 2**63:
+            raise OverflowError("timestamp too large to convert to C _PyTime_t")
         ms = math.ceil(timeout)
     else:
         try:
             ms = operator.index(timeout)
         except TypeError:
             raise TypeError("timeout must be an integer or None") from None
+    if abs(ms) * 10**6 >= 2**63:
+        raise OverflowError("timestamp too large to convert to C _PyTime_t")
     if not -2**31 <= ms < 2**31:
         raise OverflowError("timeout is too large")
     return -1 if ms < 0 else ms

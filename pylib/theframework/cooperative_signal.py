@@ -32,13 +32,16 @@ class MainThreadHandler:
         try:
             self.handler(signum, frame)
         except BaseException as exc:
-            core.throw(core.get_main_greenlet(), exc)
+            # Without this frame: the traceback shows where main was, then
+            # the handler, as python3's would.
+            tb = exc.__traceback__
+            core.throw(core.get_main_greenlet(), exc.with_traceback(tb.tb_next if tb else None))
 
     def __repr__(self):
         return repr(self.handler)
 
 
-MainThreadHandler.__call__ = core.hide_frames(MainThreadHandler.__call__)
+MainThreadHandler.__call__ = core.hide_frames(MainThreadHandler.__call__, True)
 
 
 def _unwrap(handler):

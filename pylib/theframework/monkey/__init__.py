@@ -78,7 +78,7 @@ def _hidden(replacement):
     if isinstance(replacement, type) and _ours(replacement) and not replacement.__dict__.get("_tf_hidden"):
         for attr, value in list(vars(replacement).items()):
             if isinstance(value, types.FunctionType) and attr != "__new__":
-                setattr(replacement, attr, _core.hide_frames(value))
+                setattr(replacement, attr, _core.hide_frames(value, True))
         replacement._tf_hidden = True
     return replacement
 
