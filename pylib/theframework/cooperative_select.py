@@ -11,7 +11,7 @@ import math
 import operator
 import time as _time
 
-from theframework._core import core
+from theframework._core import core, hidden
 
 POLLIN, POLLPRI, POLLOUT = 0x001, 0x002, 0x004
 _hub_is_running = core.hub_is_running
@@ -112,6 +112,7 @@ def make_poll(original_poll):
                     return ready
 
     poll.__module__ = "select"
+    hidden(poll)
 
     def make(*args, **kwargs):
         return poll(original_poll(*args, **kwargs))  # python3's own argument errors

@@ -15,7 +15,7 @@ import os
 import sys
 import types
 
-from theframework._core import core as _core
+from theframework._core import core as _core, hidden
 from theframework.monkey import _registry
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -70,17 +70,9 @@ def _patch_definition(module_name):
 
 
 def _hidden(replacement):
-    """Our Python-level replacements show no frame in tracebacks, like the
-    C functions they stand in for: functions are wrapped, and so are the
-    methods of classes written in theframework."""
-    if isinstance(replacement, types.FunctionType):
-        return _core.hide_frames(replacement)
-    if isinstance(replacement, type) and _ours(replacement) and not replacement.__dict__.get("_tf_hidden"):
-        for attr, value in list(vars(replacement).items()):
-            if isinstance(value, types.FunctionType) and attr != "__new__":
-                setattr(replacement, attr, _core.hide_frames(value, True))
-        replacement._tf_hidden = True
-    return replacement
+    if isinstance(replacement, type) and not _ours(replacement):
+        return replacement
+    return hidden(replacement)
 
 
 def _ours(cls):
