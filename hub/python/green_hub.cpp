@@ -34,6 +34,28 @@ hub::Clock::time_point deadline_after(double seconds) {
          std::chrono::duration_cast<hub::Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
+// True when a Python-level handler other than default_int_handler is set
+// for some signal (signal.getsignal is Python-visible: patched or not, it
+// reports the handler the program installed).
+bool python_signal_handler_installed() {
+  PyRef signal = PyRef::steal(PyImport_ImportModule("_signal"));
+  PyRef getsignal = signal ? PyRef::steal(PyObject_GetAttrString(signal.get(), "getsignal")) : PyRef();
+  PyRef default_int = signal ? PyRef::steal(PyObject_GetAttrString(signal.get(), "default_int_handler")) : PyRef();
+  if (!getsignal || !default_int) {
+    PyErr_Clear();
+    return true;  // cannot tell: assume it might
+  }
+  for (int sig = 1; sig < NSIG; ++sig) {
+    PyRef h = PyRef::steal(PyObject_CallFunction(getsignal.get(), "i", sig));
+    if (!h) {
+      PyErr_Clear();
+      continue;
+    }
+    if (h.get() != default_int.get() && PyCallable_Check(h.get())) return true;
+  }
+  return false;
+}
+
 bool on_process_main_thread() { return ::syscall(SYS_gettid) == ::getpid(); }
 
 // A call or wake-up posted by another OS thread; runs on the hub's thread.
@@ -559,13 +581,9 @@ bool GreenHub::deadlocked() {
   }
   if (others > g_pool_threads.load()) return false;
   if (!on_process_main_thread()) return true;
-  // So may a Python-level signal handler.
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig == SIGINT) continue;
-    PyOS_sighandler_t h = PyOS_getsig(sig);
-    if (h != SIG_DFL && h != SIG_IGN && h != SIG_ERR) return false;
-  }
-  return true;
+  // So may a Python-level signal handler (SIGINT's default one aside). The
+  // C handlers of faulthandler or a sanitizer do not count.
+  return !python_signal_handler_installed();
 }
 
 void GreenHub::after_fork_in_child() {

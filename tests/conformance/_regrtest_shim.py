@@ -2,7 +2,7 @@
 
 Usage (run by run.py under each interpreter, never imported):
 
-    INTERPRETER _regrtest_shim.py --events FILE -- REGRTEST-ARGS...
+    INTERPRETER _regrtest_shim.py --events FILE [--test-timeout SEC] -- REGRTEST-ARGS...
 
 This is exactly ``INTERPRETER -m test REGRTEST-ARGS...`` (it calls
 ``test.libregrtest.main()``) except that it first
@@ -12,7 +12,9 @@ This is exactly ``INTERPRETER -m test REGRTEST-ARGS...`` (it calls
   runner can check that gevent really patched and show what tfpython patches;
 * wraps the outcome methods of ``test.support.testresult.RegressionTestResult``
   (the result class regrtest uses for every module) so that each test start and
-  outcome is appended to FILE as one JSON line with a single ``os.write``.
+  outcome is appended to FILE as one JSON line with a single ``os.write``;
+* with --test-timeout, keeps a faulthandler watchdog armed that dumps all
+  tracebacks and exits when no test starts or stops for SEC seconds.
 
 Unlike ``--junit-xml`` (written only when the run finishes) the stream survives
 a hang or a crash, and it also carries subtest failures and
@@ -96,8 +98,23 @@ def main():
         sys.stderr.write(__doc__)
         return 2
     events_path, rest = args[1], args[2:]
+    test_timeout = None
+    if rest[:1] == ["--test-timeout"]:
+        test_timeout, rest = float(rest[1]), rest[2:]
     if rest[:1] == ["--"]:
         rest = rest[1:]
+
+    # Watchdog: faulthandler's C thread dumps every thread's traceback and
+    # exits when no test has started or stopped for test_timeout seconds, so a
+    # hang anywhere (a test, a fixture, module import) is cut short and the
+    # runner can resume the module after the hung test.
+    import faulthandler
+
+    def arm():
+        if test_timeout:
+            faulthandler.dump_traceback_later(test_timeout, exit=True, file=sys.__stderr__)
+
+    arm()
 
     fd = os.open(events_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     pid = os.getpid()
@@ -148,12 +165,17 @@ def main():
                     record(*a)
                 except Exception:  # noqa: BLE001 - never disturb the run
                     pass
-            return original(self, *a)
+            try:
+                return original(self, *a)
+            finally:
+                if os.getpid() == pid and method in ("startTest", "stopTest"):
+                    arm()
 
         wrapper.__name__ = method
         setattr(cls, method, wrapper)
 
     hook("startTest", lambda test: emit(e="start", id=test_id(test)))
+    hook("stopTest", lambda test: None)
     hook("addSuccess", lambda test: emit(e="ok", id=test_id(test)))
     hook("addFailure", lambda test, err: emit(e="fail", id=test_id(test), msg=error_text(err)))
     hook("addError", lambda test, err: emit(e="error", id=test_id(test), msg=error_text(err)))
@@ -181,6 +203,8 @@ def main():
         code = exc.code
         raise
     finally:
+        if test_timeout:
+            faulthandler.cancel_dump_traceback_later()
         emit(e="exit", code=code if isinstance(code, int) or code is None else str(code))
 
 

@@ -94,8 +94,13 @@ MODULE_OPTIONS = {
 # process works in its own temporary directory with ephemeral ports.
 EXCLUSIVE_MODULES = set()
 
+# Module budget (wall seconds for all attempts of one module) and watchdog
+# (seconds without a test starting or finishing). The slowest single test under
+# python3.11 here takes ~30 s (test_signal's siginterrupt tests).
 FULL_TIMEOUT = 600
+FULL_TEST_TIMEOUT = 120
 QUICK_TIMEOUT = 90
+QUICK_TEST_TIMEOUT = 30
 
 # Rough python3.11 durations in seconds (2-core VM), used to start the longest
 # jobs first when no previous results exist.
@@ -116,31 +121,41 @@ _RANK = {"skip": 0, "ok": 1, "xfail": 1, "xpass": 2, "fail": 3, "error": 4,
 
 # ------------------------------------------------------------------ running --
 
+MAX_ATTEMPTS = 8          # runs of one module (first run + resumes after hangs)
+MIN_RESUME_BUDGET = 15    # seconds of module budget left needed to resume
+
+
 class Job:
-    def __init__(self, module, interp, timeout, logdir):
+    """One module under one interpreter; may take several attempts."""
+
+    def __init__(self, module, interp, timeout, test_timeout, logdir):
         self.module = module
         self.interp = interp
-        self.timeout = timeout
-        self.log = os.path.join(logdir, interp, module + ".log")
-        self.events = os.path.join(logdir, interp, module + ".events.jsonl")
-        self.meta = os.path.join(logdir, interp, module + ".run.json")
+        self.timeout = timeout            # wall budget for the whole module
+        self.test_timeout = test_timeout  # watchdog: max seconds without test progress
+        self.dir = os.path.join(logdir, interp)
         self.result = None
 
+    def path(self, attempt, ext):
+        suffix = "" if attempt == 1 else ".%d" % attempt
+        return os.path.join(self.dir, "%s%s.%s" % (self.module, suffix, ext))
 
-def command(job, tfpython):
+
+def command(job, tfpython, attempt, ignorefile):
     opts = MODULE_OPTIONS.get(job.module, {})
-    # regrtest's own --timeout (faulthandler) fires first so the log gets a
-    # traceback of the hang; our subprocess timeout is the backstop.
-    regrtest = ["-v", "--timeout", str(max(10, int(job.timeout * 0.9) - 5))]
-    regrtest += ["-u", ",".join(opts["resources"]) if opts.get("resources") else "none"]
+    regrtest = ["-v", "-u", ",".join(opts["resources"]) if opts.get("resources") else "none"]
     for pattern in opts.get("ignore", ()):
         regrtest += ["-i", pattern]
+    if ignorefile:
+        regrtest += ["--ignorefile", ignorefile]
     regrtest.append(job.module)
-    shim = [SHIM, "--events", job.events, "--"] + regrtest
+    shim = [SHIM, "--events", job.path(attempt, "events.jsonl"),
+            "--test-timeout", str(job.test_timeout), "--"] + regrtest
     if job.interp == "python":
         return [PYTHON] + shim
     if job.interp == "gevent":
-        # gevent.monkey's CLI: options, then a script path (or --module NAME).
+        # gevent.monkey's CLI: options, then a script path (or --module NAME);
+        # patch_all() runs before the script.
         return [PYTHON, "-m", "gevent.monkey"] + shim
     return [tfpython] + shim
 
@@ -150,31 +165,35 @@ def child_env():
     for name in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONINSPECT",
                  "PYTHONWARNINGS", "PYTHONDEVMODE"):
         env.pop(name, None)
-    env["PYTHONFAULTHANDLER"] = "1"
     return env
 
 
 _running = {}
 _running_lock = threading.Lock()
+_stopping = threading.Event()
 
 
-def kill_group(pgid):
+def kill_group(pgid, sig=signal.SIGKILL):
     try:
-        os.killpg(pgid, signal.SIGKILL)
+        os.killpg(pgid, sig)
     except (ProcessLookupError, PermissionError):
         pass
 
 
-def run_job(job, tfpython):
-    os.makedirs(os.path.dirname(job.log), exist_ok=True)
-    for path in (job.log, job.events, job.meta):
-        if os.path.exists(path):
-            os.unlink(path)
+def run_attempt(job, tfpython, attempt, ignore_ids, budget):
+    """Run regrtest once; return the attempt record (also saved as .run.json)."""
+    os.makedirs(job.dir, exist_ok=True)
+    ignorefile = None
+    if ignore_ids:
+        ignorefile = job.path(attempt, "ignore")
+        with open(ignorefile, "w", encoding="utf-8") as f:
+            f.write("\n".join(sorted(ignore_ids)) + "\n")
+    log_path = job.path(attempt, "log")
     workdir = tempfile.mkdtemp(prefix="tfconf_%s_%s_" % (job.interp, job.module))
-    cmd = command(job, tfpython)
+    cmd = command(job, tfpython, attempt, ignorefile)
     start = time.monotonic()
     timed_out = False
-    with open(job.log, "wb") as log:
+    with open(log_path, "wb") as log:
         log.write(("$ %s\n" % " ".join(cmd)).encode())
         log.flush()
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
@@ -183,44 +202,76 @@ def run_job(job, tfpython):
         with _running_lock:
             _running[proc.pid] = proc
         try:
-            returncode = proc.wait(timeout=job.timeout)
+            returncode = proc.wait(timeout=max(1, budget))
         except subprocess.TimeoutExpired:
             timed_out = True
-            kill_group(proc.pid)
-            returncode = proc.wait()
+            # SIGABRT first: regrtest enabled faulthandler, which then dumps
+            # every thread's traceback into the log.
+            try:
+                proc.send_signal(signal.SIGABRT)
+                returncode = proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                kill_group(proc.pid)
+                returncode = proc.wait()
         finally:
             # Reap whatever the tests left behind in their process group.
             kill_group(proc.pid)
             with _running_lock:
                 _running.pop(proc.pid, None)
-    duration = time.monotonic() - start
     shutil.rmtree(workdir, ignore_errors=True)
-    with open(job.meta, "w", encoding="utf-8") as f:
-        json.dump({"returncode": returncode, "timed_out": timed_out,
-                   "duration": duration, "command": cmd}, f)
-    job.result = analyse(job, returncode, timed_out, duration)
+    record = {"attempt": attempt, "returncode": returncode, "timed_out": timed_out,
+              "duration": round(time.monotonic() - start, 1), "command": cmd,
+              "ignored": len(ignore_ids)}
+    with open(job.path(attempt, "run.json"), "w", encoding="utf-8") as f:
+        json.dump(record, f)
+    return record
+
+
+def run_job(job, tfpython):
+    """Run a module; after a hang or crash inside a test, resume the module
+    with every test that already has an outcome (and the culprit) ignored."""
+    for name in os.listdir(job.dir) if os.path.isdir(job.dir) else ():
+        if name.startswith(job.module + "."):
+            os.unlink(os.path.join(job.dir, name))
+    deadline = time.monotonic() + job.timeout
+    attempts = []
+    ignore = set()
+    while not _stopping.is_set():
+        n = len(attempts) + 1
+        record = run_attempt(job, tfpython, n, ignore, deadline - time.monotonic())
+        attempts.append(analyse_attempt(job, record))
+        last = attempts[-1]
+        if (last["status"] in ("timeout", "crashed", "interrupted") and last["culprit"]
+                and not record["timed_out"] and n < MAX_ATTEMPTS
+                and deadline - time.monotonic() > MIN_RESUME_BUDGET):
+            for a in attempts:
+                ignore.update(re.sub(r"#\d+$", "", t) for t in a["tests"]
+                              if "." in t and not t.endswith((".setUpClass", ".tearDownClass",
+                                                              ".setUpModule", ".tearDownModule")))
+            continue
+        break
+    job.result = merge_attempts(job, attempts)
     return job
 
 
-def reanalyse_job(job, previous):
+def reanalyse_job(job):
     """Rebuild a result from the files a previous run left in the log dir."""
-    try:
-        with open(job.meta, encoding="utf-8") as f:
-            m = json.load(f)
-        returncode, timed_out, duration = m["returncode"], m["timed_out"], m["duration"]
-    except (OSError, ValueError, KeyError):
-        old = previous.get((job.module, job.interp))
-        if old is None or not os.path.exists(job.log):
-            return None
-        returncode, duration = old["returncode"], old["duration"]
-        timed_out = old["status"] == "timeout" and "killed after" in old.get("detail", "")
-    job.result = analyse(job, returncode, timed_out, duration)
+    attempts = []
+    n = 1
+    while os.path.exists(job.path(n, "run.json")):
+        with open(job.path(n, "run.json"), encoding="utf-8") as f:
+            attempts.append(analyse_attempt(job, json.load(f)))
+        n += 1
+    if not attempts:
+        return None
+    job.result = merge_attempts(job, attempts)
     return job
 
 
 # ----------------------------------------------------------------- analysis --
 
 def read_events(path):
+    """Events of the regrtest process itself (forked children are dropped)."""
     events, hello = [], None
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
@@ -246,9 +297,10 @@ def read_log(path):
         return ""
 
 
-def analyse(job, returncode, timed_out, duration):
-    hello, events = read_events(job.events)
-    log = read_log(job.log)
+def analyse_attempt(job, record):
+    attempt, returncode, timed_out = record["attempt"], record["returncode"], record["timed_out"]
+    hello, events = read_events(job.path(attempt, "events.jsonl"))
+    log = read_log(job.path(attempt, "log"))
     tests = collections.OrderedDict()
     ran = 0
     alias = {}  # a test id that runs twice (e.g. doctests) -> "id#2"
@@ -274,17 +326,17 @@ def analyse(job, returncode, timed_out, duration):
                 entry.setdefault("subtests", []).append(ev["sub"])
             if "_t0" in entry:
                 entry["time"] = round(ev["t"] - entry["_t0"], 3)
-    finished = any(ev.get("e") == "exit" for ev in events)
     m = re.search(r"^Tests result: (.+)$", log, re.M)
     regrtest_result = m.group(1).strip() if m else None
-    faulthandler_timeout = re.search(r"Timeout \(\d+:\d\d:\d\d\)!\nThread 0x", log)
+    watchdog = re.search(r"Timeout \((\d+:\d\d:\d\d)\)!\nThread 0x", log)
 
     if hello is None:
         status = "crashed" if returncode != 0 else "no-events"
         detail = "interpreter failed before regrtest started (rc=%s)" % returncode
-    elif timed_out or faulthandler_timeout:
-        status = "timeout"
-        detail = ("killed after %ds" % job.timeout) if timed_out else "regrtest --timeout fired"
+    elif timed_out:
+        status, detail = "timeout", "module budget (%ds) exhausted" % job.timeout
+    elif watchdog:
+        status, detail = "timeout", "no test progress for %ss (watchdog)" % job.test_timeout
     elif returncode is not None and returncode < 0:
         status = "crashed"
         detail = "killed by %s" % signal.Signals(-returncode).name
@@ -297,28 +349,28 @@ def analyse(job, returncode, timed_out, duration):
         status, detail = "env-changed", "regrtest: test altered the execution environment"
     elif regrtest_result == "INTERRUPTED":
         status = "interrupted"
-        detail = "KeyboardInterrupt escaped into regrtest; rest of the module not run"
+        detail = "KeyboardInterrupt escaped into regrtest"
     elif regrtest_result == "NO TESTS RAN":
         status, detail = "no-tests", ""
     else:
         status, detail = "failed", regrtest_result
 
     # The test in progress when the run hung or died carries the blame.
-    hung = None
+    culprit = None
     for tid, entry in tests.items():
         if entry["status"] is None:
-            hung = tid
+            culprit = tid
     if status in ("timeout", "crashed", "interrupted"):
-        if hung is not None:
-            tests[hung]["status"] = "error" if status == "interrupted" else status
-            tests[hung]["msg"] = detail
-            detail += "; in %s" % hung
+        blame = "error" if status == "interrupted" else status
+        if culprit is not None:
+            tests[culprit]["status"] = blame
+            tests[culprit]["msg"] = detail
+            detail += " in %s" % culprit
         else:
-            tests["test.%s" % job.module] = {
-                "status": "error" if status == "interrupted" else status, "msg": detail}
-    elif hung is not None:  # should not happen; keep it visible
-        tests[hung]["status"] = "error"
-        tests[hung]["msg"] = "no outcome recorded"
+            tests["test.%s" % job.module] = {"status": blame, "msg": detail}
+    elif culprit is not None:  # should not happen; keep it visible
+        tests[culprit]["status"] = "error"
+        tests[culprit]["msg"] = "no outcome recorded"
     if status == "failed" and not any(e["status"] in FAILING for e in tests.values()):
         # e.g. the module failed to import: regrtest says "test_x failed".
         m = re.search(r"^%s failed.*$" % re.escape(job.module), log, re.M)
@@ -326,30 +378,54 @@ def analyse(job, returncode, timed_out, duration):
             "status": "error", "msg": m.group(0) if m else "regrtest: %s" % regrtest_result}
     for entry in tests.values():
         entry.pop("_t0", None)
-
-    counts = collections.Counter(e["status"] for e in tests.values())
-    gevent_not_patched = (job.interp == "gevent" and hello is not None and
-                          "gevent" not in hello.get("probe", {}).get("socket.socket", ""))
-    if gevent_not_patched:
+    if (job.interp == "gevent" and hello is not None and
+            "gevent" not in hello.get("probe", {}).get("socket.socket", "")):
         status, detail = "not-patched", "gevent did not patch socket.socket"
+    return {"attempt": attempt, "status": status, "detail": detail, "culprit": culprit,
+            "returncode": returncode, "duration": record["duration"],
+            "regrtest_result": regrtest_result, "ran": ran, "tests": tests,
+            "probe": (hello or {}).get("probe"), "ignored": record.get("ignored", 0),
+            "log": os.path.relpath(job.path(attempt, "log"), HERE)}
+
+
+_STATUS_RANK = ["ok", "skipped", "no-tests", "env-changed", "failed", "interrupted",
+                "timeout", "crashed", "no-events", "not-patched"]
+
+
+def merge_attempts(job, attempts):
+    tests = collections.OrderedDict()
+    for a in attempts:
+        for tid, entry in a["tests"].items():
+            old = tests.get(tid)
+            if old is None or _RANK.get(entry["status"], 0) >= _RANK.get(old["status"], 0):
+                tests[tid] = entry
+    status = max((a["status"] for a in attempts), key=_STATUS_RANK.index)
+    incidents = [a for a in attempts if a["status"] in ("timeout", "crashed", "interrupted")]
+    if incidents:
+        detail = "; ".join(a["detail"] for a in incidents)
+        if len(attempts) > 1:
+            detail += " (%d runs, resumed after each)" % len(attempts)
+    else:
+        detail = next((a["detail"] for a in attempts if a["status"] == status), "")
+    counts = collections.Counter(e["status"] for e in tests.values())
     return {
         "module": job.module,
         "interpreter": job.interp,
         "status": status,
         "detail": detail,
-        "returncode": returncode,
-        "duration": round(duration, 1),
-        "regrtest_result": regrtest_result,
-        "finished": finished,
-        "ran": ran,
+        "duration": round(sum(a["duration"] for a in attempts), 1),
+        "ran": sum(a["ran"] for a in attempts),
         "ok": counts["ok"] + counts["xfail"],
         "failed": counts["fail"] + counts["xpass"],
         "errors": counts["error"] + counts["timeout"] + counts["crashed"],
         "skipped": counts["skip"],
         "failing_ids": [t for t, e in tests.items() if e["status"] in FAILING],
         "tests": tests,
-        "probe": (hello or {}).get("probe"),
-        "log": os.path.relpath(job.log, HERE),
+        "probe": attempts[0]["probe"],
+        "attempts": [{k: a[k] for k in ("attempt", "status", "detail", "returncode",
+                                         "duration", "regrtest_result", "ran", "ignored",
+                                         "log")} for a in attempts],
+        "log": attempts[0]["log"],
     }
 
 
@@ -431,9 +507,12 @@ def write_markdown(path, meta, modules, interps, by_key, check, known):
         args = ["-u " + ",".join(o["resources"])] if o.get("resources") else []
         args += ["-i " + pattern for pattern in o.get("ignore", ())]
         opts.append("%s `%s`" % (module, " ".join(args)))
-    lines.append("- regrtest: `-v -u none` except %s (loopback only; reasons in README.md)"
-                 % ("; ".join(opts) or "-"))
-    lines.append("- per-module timeout %ds" % meta["timeout"])
+    lines.append("- regrtest: `-v -u none`%s (loopback only; reasons in README.md)"
+                 % ((" except " + "; ".join(opts)) if opts else ""))
+    lines.append("- module budget %ds (all runs of a module), watchdog %ss without test "
+                 "progress; after a hang or crash inside a test the module is resumed "
+                 "with the tests already done and the culprit ignored"
+                 % (meta["timeout"], meta.get("test_timeout", "?")))
     for entry in meta.get("history", []):
         lines.append("- history: %s" % entry)
     lines.append("")
@@ -591,8 +670,12 @@ def parse_args(argv):
                         "tfpython for --quick)" % ",".join(INTERPRETERS))
     p.add_argument("--jobs", type=int, default=2, help="parallel jobs (default 2)")
     p.add_argument("--timeout", type=int, default=None,
-                   help="per-module timeout in seconds (default %d full, %d quick)"
-                        % (FULL_TIMEOUT, QUICK_TIMEOUT))
+                   help="per-module wall budget in seconds, all resumed runs included "
+                        "(default %d full, %d quick)" % (FULL_TIMEOUT, QUICK_TIMEOUT))
+    p.add_argument("--test-timeout", type=int, default=None,
+                   help="watchdog: seconds without any test starting/finishing before "
+                        "the run is declared hung (default %d full, %d quick)"
+                        % (FULL_TEST_TIMEOUT, QUICK_TEST_TIMEOUT))
     p.add_argument("--reanalyse", action="store_true",
                    help="do not run anything: rebuild results/<output>.{md,json} from the "
                         "logs of the previous run with the same output name")
@@ -610,16 +693,16 @@ def main(argv=None):
     if args.quick:
         mode, modules, name = "quick", list(QUICK_MODULES), "quick"
         interps = ["tfpython"]
-        timeout = QUICK_TIMEOUT
+        timeout, test_timeout = QUICK_TIMEOUT, QUICK_TEST_TIMEOUT
     elif args.full:
         mode, modules, name = "full", list(FULL_MODULES), "latest"
         interps = list(INTERPRETERS)
-        timeout = FULL_TIMEOUT
+        timeout, test_timeout = FULL_TIMEOUT, FULL_TEST_TIMEOUT
     else:
         mode, name = "modules", "modules"
         modules = [m.strip() for m in args.modules.split(",") if m.strip()]
         interps = list(INTERPRETERS)
-        timeout = FULL_TIMEOUT
+        timeout, test_timeout = FULL_TIMEOUT, FULL_TEST_TIMEOUT
     if args.interpreters:
         interps = [i.strip() for i in args.interpreters.split(",") if i.strip()]
         bad = [i for i in interps if i not in INTERPRETERS]
@@ -628,6 +711,7 @@ def main(argv=None):
             return 2
         interps = [i for i in INTERPRETERS if i in interps]
     timeout = args.timeout or timeout
+    test_timeout = min(args.test_timeout or test_timeout, timeout)
     name = args.output or name
     tfpython = os.path.abspath(args.tfpython or DEFAULT_TFPYTHON)
     if "tfpython" in interps and not os.access(tfpython, os.X_OK):
@@ -641,18 +725,19 @@ def main(argv=None):
         return 2
 
     logdir = os.path.join(RESULTS, "logs", name)
-    if not args.reanalyse:
+    if not (args.reanalyse or args.update):
         shutil.rmtree(logdir, ignore_errors=True)
     os.makedirs(logdir, exist_ok=True)
 
     previous = previous_durations()
-    jobs = [Job(m, i, timeout, logdir) for m in modules for i in interps]
+    jobs = [Job(m, i, timeout, test_timeout, logdir) for m in modules for i in interps]
     jobs.sort(key=lambda j: -previous.get((j.module, j.interp), ESTIMATES.get(j.module, 5)))
     shared = [j for j in jobs if j.module not in EXCLUSIVE_MODULES]
     exclusive = [j for j in jobs if j.module in EXCLUSIVE_MODULES]
 
-    print("conformance %s: %d module(s) x %s, --jobs %d, timeout %ds, logs in %s"
-          % (mode, len(modules), ",".join(interps), args.jobs, timeout,
+    print("conformance %s: %d module(s) x %s, --jobs %d, module budget %ds, "
+          "test watchdog %ds, logs in %s"
+          % (mode, len(modules), ",".join(interps), args.jobs, timeout, test_timeout,
              os.path.relpath(logdir)), flush=True)
     start = time.monotonic()
     done = 0
@@ -674,20 +759,22 @@ def main(argv=None):
                 prior = json.load(f)
         except (OSError, ValueError):
             prior = {"meta": {}, "results": []}
-        prior_results = {(r["module"], r["interpreter"]): r for r in prior["results"]}
-        jobs = [j for j in jobs if reanalyse_job(j, prior_results) is not None]
+        jobs = [j for j in jobs if reanalyse_job(j) is not None]
         shared = exclusive = []
         for j in jobs:
             report(j)
         wall = prior["meta"].get("wall_seconds", 0)
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs))
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            futures = [pool.submit(run_job, j, tfpython) for j in shared]
-            for fut in concurrent.futures.as_completed(futures):
-                report(fut.result())
+        futures = [pool.submit(run_job, j, tfpython) for j in shared]
+        for fut in concurrent.futures.as_completed(futures):
+            report(fut.result())
+        pool.shutdown()
         for j in exclusive:
             report(run_job(j, tfpython))
     except KeyboardInterrupt:
+        _stopping.set()
+        pool.shutdown(wait=False, cancel_futures=True)
         with _running_lock:
             for pid in list(_running):
                 kill_group(pid)
@@ -725,13 +812,15 @@ def main(argv=None):
         "mode": mode, "modules": modules, "interpreters": interps,
         "generated": datetime.datetime.now().isoformat(timespec="seconds"),
         "wall_seconds": round(wall, 1), "jobs": args.jobs, "timeout": timeout,
+        "test_timeout": test_timeout,
         "tfpython": tfpython, "git": git_describe(), "python": PYTHON,
         "gevent_version": gevent_version,
         "host": "%s %s" % (platform.system(), platform.release()), "cpus": os.cpu_count(),
         "module_options": {m: MODULE_OPTIONS[m] for m in modules if m in MODULE_OPTIONS},
     }
     if args.reanalyse and prior["meta"]:
-        for key in ("generated", "git", "tfpython", "jobs", "timeout", "history"):
+        for key in ("generated", "git", "tfpython", "jobs", "timeout", "test_timeout",
+                    "history"):
             if key in prior["meta"]:
                 meta[key] = prior["meta"][key]
         meta["reanalysed"] = datetime.datetime.now().isoformat(timespec="seconds")
