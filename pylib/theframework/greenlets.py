@@ -48,33 +48,35 @@ class Greenlet(greenlet):
     def successful(self):
         return self.dead and self._exception is None
 
-    def run(self):
-        try:
-            if self._kill_before_start is not None:
-                raise self._kill_before_start
-            self.value = self._function(*self._args, **self._kwargs)
-        except GreenletExit as e:
-            self.value = e
-        except SystemExit:
-            pass  # ends this greenlet only, as it would end a thread
-        except Exception as e:
-            self._exception = e
-            self._report(e)
-        except BaseException as e:  # KeyboardInterrupt: the hub hands it to the main greenlet
-            self._exception = e
-            raise
-        finally:
-            self._function = self._args = self._kwargs = None
-            threading = sys.modules.get("threading")
-            if threading is not None:
-                # current_thread() made a dummy Thread for this greenlet: drop it.
-                dummy = threading._active.get(id(self))
-                if type(dummy) is threading._DummyThread:
-                    del threading._active[id(self)]
-            joiners, self._joiners = self._joiners, None
-            if joiners:
-                for w in joiners:
-                    w.wake()
+    # The body is C (no Python frame while the function runs); it calls
+    # _failed() on an exception and _finish() at the end.
+    run = _core.hide_frames(_core.run_task, True)
+
+    def _failed(self, exc):
+        """The function raised exc; True if it must go on to the hub."""
+        if isinstance(exc, GreenletExit):
+            self.value = exc
+            return False
+        if isinstance(exc, SystemExit):
+            return False  # ends this greenlet only, as it would end a thread
+        self._exception = exc
+        if isinstance(exc, Exception):
+            self._report(exc)
+            return False
+        return True  # KeyboardInterrupt: the hub hands it to the main greenlet
+
+    def _finish(self):
+        self._function = self._args = self._kwargs = None
+        threading = sys.modules.get("threading")
+        if threading is not None:
+            # current_thread() made a dummy Thread for this greenlet: drop it.
+            dummy = threading._active.get(id(self))
+            if type(dummy) is threading._DummyThread:
+                del threading._active[id(self)]
+        joiners, self._joiners = self._joiners, None
+        if joiners:
+            for w in joiners:
+                w.wake()
 
     def _report(self, exc):
         # Like threading.excepthook: the program goes on.
