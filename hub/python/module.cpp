@@ -142,6 +142,22 @@ PyObject* run_task(PyObject*, PyObject* g) {
   Py_RETURN_NONE;
 }
 
+// write_unraisable(exc, message, obj): sys.unraisablehook, as CPython
+// reports an exception nobody can catch ("Exception ignored in ...").
+PyObject* write_unraisable(PyObject*, PyObject* args) {
+  PyObject *exc, *obj;
+  const char* message;
+  if (!PyArg_ParseTuple(args, "OsO:write_unraisable", &exc, &message, &obj)) return nullptr;
+  if (!PyExceptionInstance_Check(exc)) {
+    PyErr_SetString(PyExc_TypeError, "write_unraisable() expects an exception");
+    return nullptr;
+  }
+  PyRef tb = PyRef::steal(PyException_GetTraceback(exc));
+  PyErr_Restore(Py_NewRef(reinterpret_cast<PyObject*>(Py_TYPE(exc))), Py_NewRef(exc), tb.release());
+  _PyErr_WriteUnraisableMsg(message, obj);
+  Py_RETURN_NONE;
+}
+
 PyObject* yield_if_due(PyObject*, PyObject*) {
   if (GreenHub::cooperative_here() && GreenHub::current()->yield_if_due() == WaitStatus::kFailed) return nullptr;
   Py_RETURN_NONE;
@@ -514,6 +530,8 @@ PyMethodDef g_methods[] = {
      "throw(greenlet, exc): raise exc in greenlet (at once when called from the hub)."},
     {"get_hub_greenlet", get_hub_greenlet, METH_NOARGS, "The greenlet this thread's hub runs on."},
     {"run_task", run_task, METH_O, "run_task(greenlet): the body of a theframework.Greenlet."},
+    {"write_unraisable", write_unraisable, METH_VARARGS,
+     "write_unraisable(exc, message, obj): report exc through sys.unraisablehook."},
     {"yield_if_due", yield_if_due, METH_NOARGS,
      "Let other greenlets run if this one has run longer than the switch interval."},
     {"get_main_greenlet", get_main_greenlet, METH_NOARGS,

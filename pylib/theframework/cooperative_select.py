@@ -73,14 +73,18 @@ def make_select(original_select):
 
 
 def make_poll(original_poll):
+    original_type = type(original_poll())
     class poll:
         """select.poll(), cooperative inside the hub."""
 
-        __slots__ = ("_poll", "_masks", "__weakref__")
+        __slots__ = ("_poll", "_masks", "_polling", "__weakref__")
 
-        def __init__(self, original):
-            self._poll = original
+        def __init__(self, *args):
+            if len(args) != 1 or type(args[0]) is not original_type:
+                raise TypeError("cannot create 'select.poll' instances")
+            self._poll = args[0]
             self._masks = {}
+            self._polling = False
 
         def register(self, fd, eventmask=POLLIN | POLLPRI | POLLOUT, /):
             self._poll.register(fd, eventmask)
@@ -97,6 +101,15 @@ def make_poll(original_poll):
         def poll(self, timeout=None, /):
             if not _hub_is_running():
                 return self._poll.poll(timeout)
+            if self._polling:
+                raise RuntimeError("concurrent poll() invocation")
+            self._polling = True
+            try:
+                return self._poll_cooperatively(timeout)
+            finally:
+                self._polling = False
+
+        def _poll_cooperatively(self, timeout):
             ms = -1 if timeout is None else _poll_timeout_ms(timeout)
             ready = self._poll.poll(0)
             if ready or ms == 0:
@@ -128,7 +141,8 @@ def _poll_timeout_ms(timeout):
             raise ValueError("Invalid value NaN (not a number)")
         if abs(timeout) * 1e6 >= 2**63:
             raise OverflowError("timestamp too large to convert to C _PyTime_t")
-        ms = math.ceil(timeout)
+        # _PyTime_ROUND_TIMEOUT: up for positive values, down for negative
+        ms = math.ceil(timeout) if timeout >= 0 else math.floor(timeout)
     else:
         try:
             ms = operator.index(timeout)

@@ -240,13 +240,9 @@ def _set_sentinel():
     return lock
 
 
-def _report_unhandled(function):
-    import traceback
-    stderr = sys.stderr
-    if stderr is None:
-        return
-    print("Exception ignored in thread started by: %r" % (function,), file=stderr)
-    traceback.print_exc(file=stderr)
+def _report_unhandled(function, exc):
+    # As _thread does: through sys.unraisablehook.
+    core.write_unraisable(exc, "in thread started by", function)
 
 
 def start_new_thread(function, args, kwargs=None, /):
@@ -268,8 +264,8 @@ def start_new_thread(function, args, kwargs=None, /):
             function(*args, **(kwargs or {}))
         except SystemExit:
             pass
-        except BaseException:
-            _report_unhandled(function)
+        except BaseException as exc:
+            _report_unhandled(function, exc)
         finally:
             _live_threads -= 1
             for lock in getattr(getcurrent(), "_tf_sentinels", ()):
@@ -286,14 +282,29 @@ def _os_thread_ident():
     return _originals["get_ident"]()
 
 
+def os_thread_of(thread_id):
+    """The pthread id behind a thread id: a greenlet-thread's is its OS
+    thread's."""
+    threading = sys.modules.get("threading")
+    if threading is not None and thread_id in threading._active:
+        return _os_thread_ident()
+    if thread_id == get_ident():
+        return _os_thread_ident()
+    return thread_id
+
+
 def make_pthread_kill(original):
     def pthread_kill(thread_id, signalnum, /):
-        threading = sys.modules.get("threading")
-        if threading is not None and thread_id in threading._active:
-            thread_id = _os_thread_ident()  # a greenlet's ident: its OS thread
-        return original(thread_id, signalnum)
+        return original(os_thread_of(thread_id), signalnum)
     pthread_kill.__doc__ = original.__doc__
     return pthread_kill
+
+
+def make_pthread_getcpuclockid(original):
+    def pthread_getcpuclockid(thread_id, /):
+        return original(os_thread_of(thread_id))
+    pthread_getcpuclockid.__doc__ = original.__doc__
+    return pthread_getcpuclockid
 
 
 def make_interrupt_main(original):

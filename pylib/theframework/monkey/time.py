@@ -3,4 +3,7 @@ from theframework._core import core
 
 
 def patches(time):
-    return {"sleep": core.make_sleep(time.sleep)}
+    from theframework.cooperative_thread import make_pthread_getcpuclockid
+    return {"sleep": core.make_sleep(time.sleep),
+            # thread ids are greenlet ids: map them to the OS thread's
+            "pthread_getcpuclockid": make_pthread_getcpuclockid(time.pthread_getcpuclockid)}
