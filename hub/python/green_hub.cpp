@@ -263,14 +263,7 @@ void GreenHub::report_child_error(PyObject* context, const char* header) {
   // they would from a thread's caller: hand them to the main greenlet.
   if (PyErr_ExceptionMatches(PyExc_SystemExit) || PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
     if (main_ && !greenlet::is_dead(main_.get())) {
-      PyObject *type, *value, *tb;
-      PyErr_Fetch(&type, &value, &tb);
-      PyErr_NormalizeException(&type, &value, &tb);
-      if (tb) PyException_SetTraceback(value, tb);
-      schedule_throw(main_.get(), value);
-      Py_XDECREF(type);
-      Py_XDECREF(value);
-      Py_XDECREF(tb);
+      schedule_throw(main_.get(), fetch_exception().get());
       return;
     }
   }
@@ -559,14 +552,7 @@ void GreenHub::deliver_signal_error() {
     PyErr_Print();
     return;
   }
-  PyObject *type, *value, *tb;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  if (tb) PyException_SetTraceback(value, tb);
-  schedule_throw(main_.get(), value);
-  Py_XDECREF(type);
-  Py_XDECREF(value);
-  Py_XDECREF(tb);
+  schedule_throw(main_.get(), fetch_exception().get());
 }
 
 bool GreenHub::deadlocked() {

@@ -117,19 +117,12 @@ PyObject* run_task(PyObject*, PyObject* g) {
   if (result) {
     if (PyObject_SetAttrString(g, "value", result.get()) < 0) return nullptr;
   } else {
-    SavedError error = SavedError::fetch();
-    PyObject* exc_type = error.type();
-    error.restore();
-    PyObject *t, *v, *tb;
-    PyErr_Fetch(&t, &v, &tb);
-    PyErr_NormalizeException(&t, &v, &tb);
-    if (tb) PyException_SetTraceback(v, tb);
-    PyRef type = PyRef::steal(t), value = PyRef::steal(v), trace = PyRef::steal(tb);
-    (void)exc_type;
-    PyRef again = PyRef::steal(PyObject_CallMethod(g, "_failed", "O", value.get()));
+    PyRef exc = fetch_exception();
+    PyRef again = PyRef::steal(PyObject_CallMethod(g, "_failed", "O", exc.get()));
     if (!again) return nullptr;
     if (PyObject_IsTrue(again.get())) {
-      PyErr_Restore(type.release(), value.release(), trace.release());
+      PyRef tb = PyRef::steal(PyException_GetTraceback(exc.get()));
+      PyErr_Restore(Py_NewRef(reinterpret_cast<PyObject*>(Py_TYPE(exc.get()))), exc.release(), tb.release());
       reraise = SavedError::fetch();
     }
   }

@@ -63,4 +63,16 @@ class SavedError {
   PyRef type_, value_, traceback_;
 };
 
+// Takes the pending exception out of the thread state as one normalised
+// instance carrying its traceback (empty when none is pending).
+inline PyRef fetch_exception() {
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  if (tb && value) PyException_SetTraceback(value, tb);
+  Py_XDECREF(type);
+  Py_XDECREF(tb);
+  return PyRef::steal(value);
+}
+
 }  // namespace tf::core

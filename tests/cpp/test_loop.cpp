@@ -48,6 +48,21 @@ struct SocketPair {
   }
 };
 
+// A TCP listener on 127.0.0.1, any port.
+struct Listener {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  Listener() {
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof address;
+    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    EXPECT_EQ(listen(fd, 8), 0);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &len);
+  }
+  ~Listener() { close(fd); }
+};
+
 }  // namespace
 
 TEST(Loop, PollReportsItsOwner) {
@@ -162,14 +177,9 @@ TEST(Loop, AcceptDeliversThePeerAddressInTheSlot) {
       std::memcpy(&peer, &op.kernel.address, sizeof peer);
     }
   } rec;
-  int lfd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(listen(lfd, 8), 0);
-  getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+  Listener listener;
+  int lfd = listener.fd;
+  sockaddr_in a = listener.address;
   loop.start_accept(lfd, SOCK_CLOEXEC, 3);
   loop.run_once(false, rec);
   int c = socket(AF_INET, SOCK_STREAM, 0);
@@ -181,20 +191,14 @@ TEST(Loop, AcceptDeliversThePeerAddressInTheSlot) {
   EXPECT_EQ(rec.peer.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
   close(rec.done[3]);
   close(c);
-  close(lfd);
 }
 
 TEST(Loop, AbandonedAcceptThatCompletesAnywayIsAnOrphanNotALostConnection) {
   Loop loop;
   Recorder rec;
-  int lfd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(listen(lfd, 8), 0);
-  getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+  Listener listener;
+  int lfd = listener.fd;
+  sockaddr_in a = listener.address;
   int c = socket(AF_INET, SOCK_STREAM, 0);
   ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   // The connection is already queued: the accept completes in the same
@@ -207,5 +211,4 @@ TEST(Loop, AbandonedAcceptThatCompletesAnywayIsAnOrphanNotALostConnection) {
   EXPECT_GE(rec.orphans[0], 0);
   close(rec.orphans[0]);
   close(c);
-  close(lfd);
 }
