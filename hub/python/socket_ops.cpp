@@ -465,6 +465,65 @@ PyObject* set_address_resolver(PyObject*, PyObject* fn) {
   Py_RETURN_NONE;
 }
 
+PyObject* g_ssl_want_read = nullptr;
+PyObject* g_ssl_want_write = nullptr;
+
+// ssl_io(sock, timeout_message, method, *args): an OpenSSL operation on a
+// socket, cooperatively. The call is made with the socket non-blocking for
+// the moment (fd and CPython's own timeout), so OpenSSL reports WANT_READ /
+// WANT_WRITE instead of blocking the hub; then we wait on the ring within
+// the socket's timeout and try again.
+PyObject* ssl_io(PyObject*, PyObject* args) {
+  if (PyTuple_GET_SIZE(args) < 3 || !g_ssl_want_read) {
+    PyErr_SetString(PyExc_TypeError, "ssl_io(sock, timeout_message, method, *args)");
+    return nullptr;
+  }
+  PyObject* self = PyTuple_GET_ITEM(args, 0);
+  PyObject* message = PyTuple_GET_ITEM(args, 1);
+  PyObject* method = PyTuple_GET_ITEM(args, 2);
+  PyRef call_args = PyRef::steal(PyTuple_GetSlice(args, 3, PyTuple_GET_SIZE(args)));
+  if (!call_args) return nullptr;
+  SockObject* s = as_sock(self);
+  if (!cooperative(s)) return PyObject_Call(method, call_args.get(), nullptr);
+  Deadline deadline(s);
+  for (;;) {
+    int fd = s->sock_fd;
+    int fl = fd >= 0 ? ::fcntl(fd, F_GETFL) : -1;
+    bool was_blocking = fl >= 0 && !(fl & O_NONBLOCK);
+    if (was_blocking) ::fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    _PyTime_t saved = s->sock_timeout;
+    s->sock_timeout = 0;
+    PyObject* r = PyObject_Call(method, call_args.get(), nullptr);
+    s->sock_timeout = saved;
+    if (was_blocking) ::fcntl(fd, F_SETFL, fl);
+    if (r) return r;
+    short events;
+    if (PyErr_ExceptionMatches(g_ssl_want_read)) {
+      events = POLLIN;
+    } else if (PyErr_ExceptionMatches(g_ssl_want_write)) {
+      events = POLLOUT;
+    } else {
+      return nullptr;
+    }
+    PyErr_Clear();
+    if (!wait_ready(s, events, deadline)) {
+      if (PyErr_ExceptionMatches(PyExc_TimeoutError)) {
+        PyErr_Clear();
+        PyErr_SetObject(PyExc_TimeoutError, message);  // python3's wording for this operation
+      }
+      return nullptr;
+    }
+  }
+}
+
+PyObject* set_ssl_errors(PyObject*, PyObject* args) {
+  PyObject *want_read, *want_write;
+  if (!PyArg_ParseTuple(args, "OO:set_ssl_errors", &want_read, &want_write)) return nullptr;
+  Py_XSETREF(g_ssl_want_read, Py_NewRef(want_read));
+  Py_XSETREF(g_ssl_want_write, Py_NewRef(want_write));
+  Py_RETURN_NONE;
+}
+
 // fd_closing(fd): greenlets waiting on fd get OSError(EBADF) now and their
 // operations are cancelled, before the fd can be reused.
 PyObject* fd_closing(PyObject*, PyObject* arg) {
@@ -484,6 +543,8 @@ PyMethodDef g_helpers[] = {
     {"set_address_resolver", set_address_resolver, METH_O,
      "set_address_resolver(fn): fn(sock, address) -> address with a numeric host"},
     {"fd_closing", fd_closing, METH_O, "fd_closing(fd): wake and cancel the waiters on fd"},
+    {"ssl_io", ssl_io, METH_VARARGS, "ssl_io(sock, timeout_message, method, *args)"},
+    {"set_ssl_errors", set_ssl_errors, METH_VARARGS, "set_ssl_errors(SSLWantReadError, SSLWantWriteError)"},
     {nullptr, nullptr, 0, nullptr}};
 
 PyObject* get_original(PyObject* type, const char* name) { return PyObject_GetAttrString(type, name); }

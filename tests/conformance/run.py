@@ -65,11 +65,8 @@ FULL_MODULES = [
 QUICK_MODULES = [
     "test_select", "test_selectors", "test_poll", "test_time", "test_timeout",
     "test_thread", "test_threading_local", "test_queue", "test_socketserver",
-    "test_smtplib", "test_wsgiref",
+    "test_smtplib", "test_poplib", "test_wsgiref",
 ]
-# test_poplib is in the full run only: its STLS/SSL tests need ssl patching,
-# which tfpython does not have yet (they time out: the TLS handshake blocks
-# the hub).
 
 # Per-module regrtest options. Only the `network` resource is ever enabled and
 # only where every test that then runs stays on loopback:

@@ -34,6 +34,7 @@ PATCH_MODULES = {
     "select": "select",
     "selectors": "selectors",
     "socket": "socket",
+    "ssl": "ssl",
     "_signal": "signal",
     "multiprocessing.synchronize": "multiprocessing_synchronize",
 }

@@ -1,0 +1,80 @@
+"""TLS over cooperative sockets: handshakes, reads and writes wait on the
+hub, with python3's timeout errors."""
+import socket
+import ssl
+import threading
+import time
+
+import pytest
+
+trustme = pytest.importorskip("trustme")
+
+
+@pytest.fixture(scope="module")
+def contexts():
+    ca = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(server)
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    return server, client
+
+
+def tls_server(server_ctx, handler):
+    srv = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        conn, _ = srv.accept()
+        with server_ctx.wrap_socket(conn, server_side=True) as s:
+            handler(s)
+    threading.Thread(target=serve, daemon=True).start()
+    return srv
+
+
+def test_tls_echo_is_cooperative(in_hub, contexts):
+    server_ctx, client_ctx = contexts
+
+    def upper(s):
+        while data := s.recv(65536):
+            s.sendall(data.upper())
+    srv = tls_server(server_ctx, upper)
+    ticks = []
+    threading.Thread(target=lambda: [ticks.append(1) or time.sleep(0.001) for _ in range(10)],
+                     daemon=True).start()
+    payload = b"tls bytes " * 50000
+    with socket.create_connection(("localhost", srv.getsockname()[1])) as raw, \
+            client_ctx.wrap_socket(raw, server_hostname="localhost") as s:
+        assert isinstance(s, ssl.SSLSocket)
+        s.sendall(payload)
+        got = bytearray()
+        while len(got) < len(payload):
+            got.extend(s.recv(1 << 16))
+        assert bytes(got) == payload.upper()
+    assert ticks  # another greenlet ran while this one waited inside TLS calls
+    srv.close()
+
+
+def test_tls_read_timeout_is_python3s(in_hub, contexts):
+    server_ctx, client_ctx = contexts
+    done = threading.Event()
+    srv = tls_server(server_ctx, lambda s: done.wait(5))
+    with socket.create_connection(("localhost", srv.getsockname()[1])) as raw, \
+            client_ctx.wrap_socket(raw, server_hostname="localhost") as s:
+        s.settimeout(0.05)
+        t0 = time.monotonic()
+        with pytest.raises(TimeoutError, match="The read operation timed out"):
+            s.recv(10)
+        assert time.monotonic() - t0 < 2
+    done.set()
+    srv.close()
+
+
+def test_tls_handshake_timeout_when_the_peer_is_silent(in_hub, contexts):
+    _, client_ctx = contexts
+    srv = socket.create_server(("127.0.0.1", 0))  # accepts TCP, never speaks TLS
+    raw = socket.create_connection(("localhost", srv.getsockname()[1]))
+    raw.settimeout(0.05)
+    with pytest.raises(TimeoutError, match="handshake operation timed out"):
+        client_ctx.wrap_socket(raw, server_hostname="localhost")
+    raw.close()
+    srv.close()
