@@ -90,15 +90,15 @@ def make_socket_class(std_socket):
                 return _call(self, _POLLOUT, _C.sendmsg, args, 2, ())
             return _call(self, _POLLOUT, _C.sendmsg, args, 2, ((), 0))
 
-        def sendfile(self, file, offset=0, count=None):
+        def _sendfile_use_sendfile(self, file, offset=0, count=None):
             if not _cooperative(self) or _C.gettimeout(self) is not None:
-                return std_socket.sendfile(self, file, offset, count)
+                return std_socket._sendfile_use_sendfile(self, file, offset, count)
             # A blocking-mode socket: zero-copy os.sendfile needs it
             # non-blocking, which a timeout gives; the timeout is the
             # caller's "forever" and is put back afterwards.
             _C.settimeout(self, _FOREVER)
             try:
-                return std_socket.sendfile(self, file, offset, count)
+                return std_socket._sendfile_use_sendfile(self, file, offset, count)
             finally:
                 _C.settimeout(self, None)
 
