@@ -25,6 +25,7 @@ import argparse
 import collections
 import concurrent.futures
 import datetime
+import fcntl
 import json
 import os
 import platform
@@ -725,6 +726,16 @@ def main(argv=None):
         return 2
 
     logdir = os.path.join(RESULTS, "logs", name)
+    os.makedirs(os.path.join(RESULTS, "logs"), exist_ok=True)
+    # Two runs with the same output name would overwrite each other's logs.
+    lock = open(os.path.join(RESULTS, "logs", name + ".lock"), "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        print("another run.py with output %r is in progress; use --output NAME" % name,
+              file=sys.stderr)
+        print("0 passed, 1 failed")
+        return 2
     if not (args.reanalyse or args.update):
         shutil.rmtree(logdir, ignore_errors=True)
     os.makedirs(logdir, exist_ok=True)
@@ -882,7 +893,8 @@ def main(argv=None):
                 r = next(x for x in results if x["interpreter"] == "tfpython"
                          and tid in x["tests"])
                 entry = r["tests"][tid]
-                print("  %s  [%s] %s" % (tid, entry["status"], entry.get("msg", "")[:160]))
+                msg = " ".join(entry.get("msg", "").split())
+                print("  %s  [%s] %s" % (tid, entry["status"], msg[:160]))
         passed = sum(r["ok"] for r in results if r["interpreter"] == "tfpython")
         print()
         print("tfpython: %d known failure(s) still failing, %d skipped" % (

@@ -40,6 +40,26 @@ def adopt_main_thread(threading):
         threading._active[main_thread._ident] = main_thread
 
 
+def _maintain_shutdown_locks():
+    """threading prunes released locks from _shutdown_locks at every thread
+    start and stop: O(n) each, O(n^2) for n threads. A greenlet-thread's lock
+    leaves the set when the thread ends (cooperative_thread), so there is
+    nothing to prune."""
+
+
+def adopt_main_thread(threading):
+    """The main thread is the program's greenlet, whoever imported threading."""
+    from theframework._core import core
+    main = core.get_main_greenlet()
+    main_thread = threading._main_thread
+    if main is None or main_thread._ident == id(main):
+        return
+    with threading._active_limbo_lock:
+        threading._active.pop(main_thread._ident, None)
+        main_thread._ident = id(main)
+        threading._active[main_thread._ident] = main_thread
+
+
 def _amortized_shutdown_locks(threading):
     """threading prunes the locks of finished threads from _shutdown_locks
     at every start: O(n) per start, O(n^2) for n threads. Prune only when
@@ -74,5 +94,5 @@ def patches(threading):
         "Lock": ct.allocate_lock,
         "_CRLock": ct.RLock,
         "local": ct.local,
-        "_maintain_shutdown_locks": _amortized_shutdown_locks(threading),
+        "_maintain_shutdown_locks": _maintain_shutdown_locks,
     }
