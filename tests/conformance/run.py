@@ -66,7 +66,8 @@ FULL_MODULES = [
 QUICK_MODULES = [
     "test_select", "test_selectors", "test_poll", "test_time", "test_timeout",
     "test_thread", "test_threading_local", "test_queue", "test_socketserver",
-    "test_smtplib", "test_poplib", "test_wsgiref",
+    "test_smtplib", "test_poplib", "test_wsgiref", "test_os", "test_httplib",
+    "test_httpservers", "test_urllib2_localnet", "test_asyncore", "test_ftplib",
 ]
 
 # Per-module regrtest options. Only the `network` resource is ever enabled and
@@ -100,8 +101,12 @@ EXCLUSIVE_MODULES = set()
 # python3.11 here takes ~30 s (test_signal's siginterrupt tests).
 FULL_TIMEOUT = 600
 FULL_TEST_TIMEOUT = 120
-QUICK_TIMEOUT = 90
+QUICK_TIMEOUT = 180
 QUICK_TEST_TIMEOUT = 30
+# --quick also has an overall deadline so that CI stays within ~5 minutes even
+# when every module hangs: jobs still running then are stopped (timeout) and
+# jobs not started are recorded as "not-run" (a failure).
+QUICK_DEADLINE = 270
 
 # Rough python3.11 durations in seconds (2-core VM), used to start the longest
 # jobs first when no previous results exist.
@@ -135,6 +140,7 @@ class Job:
         self.timeout = timeout            # wall budget for the whole module
         self.test_timeout = test_timeout  # watchdog: max seconds without test progress
         self.dir = os.path.join(logdir, interp)
+        self.hard_deadline = None         # time.monotonic() limit for the whole run
         self.result = None
 
     def path(self, attempt, ext):
@@ -235,11 +241,15 @@ def run_job(job, tfpython):
         if name.startswith(job.module + "."):
             os.unlink(os.path.join(job.dir, name))
     deadline = time.monotonic() + job.timeout
+    global_limit = job.hard_deadline is not None and job.hard_deadline < deadline
+    if global_limit:
+        deadline = job.hard_deadline
     attempts = []
     ignore = set()
-    while not _stopping.is_set():
+    while not _stopping.is_set() and deadline - time.monotonic() > 5:
         n = len(attempts) + 1
         record = run_attempt(job, tfpython, n, ignore, deadline - time.monotonic())
+        record["global_deadline"] = global_limit and record["timed_out"]
         attempts.append(analyse_attempt(job, record))
         last = attempts[-1]
         if (last["status"] in ("timeout", "crashed", "interrupted") and last["culprit"]
@@ -251,8 +261,21 @@ def run_job(job, tfpython):
                                                               ".setUpModule", ".tearDownModule")))
             continue
         break
+    if not attempts:
+        job.result = not_run_result(job, "interrupted" if _stopping.is_set()
+                                    else "--deadline reached before it could start")
+        return job
     job.result = merge_attempts(job, attempts)
     return job
+
+
+def not_run_result(job, why):
+    tid = "test.%s" % job.module
+    return {"module": job.module, "interpreter": job.interp, "status": "not-run",
+            "detail": why, "duration": 0.0, "ran": 0, "ok": 0, "failed": 0, "errors": 1,
+            "skipped": 0, "failing_ids": [tid],
+            "tests": {tid: {"status": "error", "msg": "not run: " + why}},
+            "probe": None, "attempts": [], "log": None}
 
 
 def reanalyse_job(job):
@@ -334,6 +357,8 @@ def analyse_attempt(job, record):
     if hello is None:
         status = "crashed" if returncode != 0 else "no-events"
         detail = "interpreter failed before regrtest started (rc=%s)" % returncode
+    elif timed_out and record.get("global_deadline"):
+        status, detail = "timeout", "stopped at the run's --deadline"
     elif timed_out:
         status, detail = "timeout", "module budget (%ds) exhausted" % job.timeout
     elif watchdog:
@@ -390,7 +415,7 @@ def analyse_attempt(job, record):
 
 
 _STATUS_RANK = ["ok", "skipped", "no-tests", "env-changed", "failed", "interrupted",
-                "timeout", "crashed", "no-events", "not-patched"]
+                "timeout", "crashed", "no-events", "not-patched", "not-run"]
 
 
 def merge_attempts(job, attempts):
@@ -486,7 +511,7 @@ def short_status(r):
         return "-"
     s = {"ok": "ok", "failed": "FAILED", "timeout": "TIMEOUT", "crashed": "CRASHED",
          "env-changed": "env changed", "skipped": "skipped", "no-tests": "no tests",
-         "no-events": "NO EVENTS", "not-patched": "NOT PATCHED",
+         "no-events": "NO EVENTS", "not-patched": "NOT PATCHED", "not-run": "NOT RUN",
          "interrupted": "INTERRUPTED"}.get(r["status"], r["status"])
     return s
 
@@ -570,7 +595,7 @@ def write_markdown(path, meta, modules, interps, by_key, check, known):
                 continue
             text = "%s, %ss" % (short_status(r), r["duration"])
             if r["status"] in ("timeout", "crashed", "skipped", "no-events", "not-patched",
-                               "interrupted"):
+                               "interrupted", "not-run"):
                 text += " — %s" % md_escape(r["detail"])
             cells.append(text)
         lines.append("| %s | %s |" % (module, " | ".join(cells)))
@@ -677,6 +702,10 @@ def parse_args(argv):
                    help="watchdog: seconds without any test starting/finishing before "
                         "the run is declared hung (default %d full, %d quick)"
                         % (FULL_TEST_TIMEOUT, QUICK_TEST_TIMEOUT))
+    p.add_argument("--deadline", type=int, default=None,
+                   help="overall wall limit in seconds: running modules are stopped and "
+                        "unstarted ones recorded as not-run (default %d for --quick, "
+                        "none otherwise; 0 = none)" % QUICK_DEADLINE)
     p.add_argument("--reanalyse", action="store_true",
                    help="do not run anything: rebuild results/<output>.{md,json} from the "
                         "logs of the previous run with the same output name")
@@ -751,6 +780,11 @@ def main(argv=None):
           % (mode, len(modules), ",".join(interps), args.jobs, timeout, test_timeout,
              os.path.relpath(logdir)), flush=True)
     start = time.monotonic()
+    overall = args.deadline if args.deadline is not None else (
+        QUICK_DEADLINE if mode == "quick" else 0)
+    if overall:
+        for j in jobs:
+            j.hard_deadline = start + overall
     done = 0
     total = len(jobs)
 
@@ -823,6 +857,7 @@ def main(argv=None):
         "mode": mode, "modules": modules, "interpreters": interps,
         "generated": datetime.datetime.now().isoformat(timespec="seconds"),
         "wall_seconds": round(wall, 1), "jobs": args.jobs, "timeout": timeout,
+        "deadline": overall,
         "test_timeout": test_timeout,
         "tfpython": tfpython, "git": git_describe(), "python": PYTHON,
         "gevent_version": gevent_version,

@@ -38,6 +38,12 @@ def adopt_main_thread(threading):
         threading._active.pop(main_thread._ident, None)
         main_thread._ident = id(main)
         threading._active[main_thread._ident] = main_thread
+    # Its lock was tied to the greenlet that imported threading; the main
+    # thread's stays held until threading._shutdown() at exit.
+    from theframework import cooperative_thread as ct
+    lock = ct.allocate_lock()
+    lock.acquire()
+    main_thread._tstate_lock = lock
 
 
 def _maintain_shutdown_locks():
@@ -58,6 +64,12 @@ def adopt_main_thread(threading):
         threading._active.pop(main_thread._ident, None)
         main_thread._ident = id(main)
         threading._active[main_thread._ident] = main_thread
+    # Its lock was tied to the greenlet that imported threading; the main
+    # thread's stays held until threading._shutdown() at exit.
+    from theframework import cooperative_thread as ct
+    lock = ct.allocate_lock()
+    lock.acquire()
+    main_thread._tstate_lock = lock
 
 
 def _amortized_shutdown_locks(threading):
