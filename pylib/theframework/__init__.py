@@ -38,6 +38,10 @@ def __dir__():
 def _program_started():
     """tfpython: the program's greenlet is about to run the program."""
     import sys
+    from greenlet import getcurrent
+    thread = sys.modules.get("theframework.cooperative_thread")
+    if thread is not None:
+        thread.adopt_main(getcurrent())
     threading = sys.modules.get("threading")
     if threading is not None:
         from theframework.monkey import threading as patch

@@ -10,6 +10,7 @@ blocks on an original lock of its own, and a greenlet it must wake is woken
 through the hub's eventfd.
 """
 import sys
+import weakref
 from collections import deque
 
 from greenlet import getcurrent
@@ -23,9 +24,29 @@ _originals = {}  # filled by install(): the _thread originals
 TIMEOUT_MAX = None
 
 
+#: The program's greenlet and the OS thread that runs it (set by
+#: adopt_main()): after the program, code at exit runs on that thread's root
+#: greenlet and is still "the main thread", as in python3.
+_main_greenlet = None
+_main_os_ident = None
+
+
+def adopt_main(greenlet):
+    global _main_greenlet, _main_os_ident
+    _main_greenlet = greenlet
+    _main_os_ident = _originals["get_ident"]()
+
+
+def _current_thread_greenlet():
+    g = getcurrent()
+    if g.parent is None and _main_greenlet is not None and _originals["get_ident"]() == _main_os_ident:
+        return _main_greenlet
+    return g
+
+
 def get_ident():
     """The identity of the current greenlet (a "thread")."""
-    return id(getcurrent())
+    return id(_current_thread_greenlet())
 
 
 def _check_timeout(blocking, timeout):
@@ -355,9 +376,8 @@ class local:
         return self
 
     def _local__dict(self):
-        import weakref
         dicts = object.__getattribute__(self, "_local__dicts")
-        g = getcurrent()
+        g = _current_thread_greenlet()
         key = id(g)
         entry = dicts.get(key)
         if entry is not None:

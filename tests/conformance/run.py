@@ -706,6 +706,8 @@ def parse_args(argv):
                    help="overall wall limit in seconds: running modules are stopped and "
                         "unstarted ones recorded as not-run (default %d for --quick, "
                         "none otherwise; 0 = none)" % QUICK_DEADLINE)
+    p.add_argument("--known-failures", default=KNOWN_FAILURES, metavar="FILE",
+                   help="known-failures file (default: known_failures.txt here)")
     p.add_argument("--reanalyse", action="store_true",
                    help="do not run anything: rebuild results/<output>.{md,json} from the "
                         "logs of the previous run with the same output name")
@@ -845,7 +847,7 @@ def main(argv=None):
                    if i in interps or i in old["meta"].get("interpreters", [])]
         mode = old["meta"].get("mode", mode)
         results = [by_key[k] for k in by_key]
-    known = load_known_failures(KNOWN_FAILURES)
+    known = load_known_failures(args.known_failures)
     check = check_known_failures(results, known, set(modules))
     unexpected, known_failing, stale = check
     try:
