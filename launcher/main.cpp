@@ -9,6 +9,8 @@
 //   7. python3's exit status.
 #include <Python.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -91,6 +93,10 @@ int run_in_hub() {
     PyErr_Print();
     return 1;
   }
+  // A child forked from a greenlet-thread ends when that thread's function
+  // returns (None), as python3's child ends with its only thread: status 0,
+  // and no interpreter finalisation (no atexit, no thread joining).
+  if (!PyLong_Check(result.get())) _exit(0);
   return static_cast<int>(PyLong_AsLong(result.get()));
 }
 

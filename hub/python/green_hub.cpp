@@ -153,16 +153,19 @@ PyRef GreenHub::run(PyObject* callable) {
   schedule_switch(target.get(), nullptr);
 
   bool failed = false;
-  while (!greenlet::is_dead(target.get())) {
+  // main_, not target: after a fork from another greenlet, the child's
+  // program is the greenlet that forked (as python3's child has only the
+  // thread that forked).
+  while (!greenlet::is_dead(main_.get())) {
     run_ready();
-    if (greenlet::is_dead(target.get())) break;
+    if (greenlet::is_dead(main_.get())) break;
     bool may_block = ready_.empty();
     if (may_block && deadlocked()) {
       PyRef exc = PyRef::steal(PyObject_CallFunction(
           DeadlockError, "s",
           "this operation would block forever: every greenlet is waiting and no timer, "
           "I/O, thread or signal can wake any of them"));
-      if (exc) schedule_throw(target.get(), exc.get());
+      if (exc) schedule_throw(main_.get(), exc.get());
       continue;
     }
     try {
@@ -573,6 +576,8 @@ bool GreenHub::deadlocked() {
 }
 
 void GreenHub::after_fork_in_child() {
+  PyRef forking = greenlet::current();
+  if (running_ && forking && main_ && forking.get() != main_.get()) main_ = forking;
   // The parent's ring, operations, timers and waiters are not ours: forget
   // them without running any of their greenlets' code (leaked on purpose).
   new hub::SlotPool<Waiter>(std::move(waiters_));

@@ -58,10 +58,19 @@ def _program_finished():
             threading._shutdown()
 
 
+def _after_fork_in_child():
+    import sys
+    from greenlet import getcurrent
+    _core._after_fork_in_child()
+    thread = sys.modules.get("theframework.cooperative_thread")
+    if thread is not None and _core.get_main_greenlet() is getcurrent():
+        thread.adopt_main(getcurrent())
+
+
 def _start_under_launcher(patch):
     """Called once by tfpython after the interpreter is initialised."""
     import os
-    os.register_at_fork(after_in_child=_core._after_fork_in_child)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
     if patch:
         from theframework import monkey
         monkey.patch_all(**monkey.options_from_environment(os.environ))

@@ -13,8 +13,8 @@ This is exactly ``INTERPRETER -m test REGRTEST-ARGS...`` (it calls
 * wraps the outcome methods of ``test.support.testresult.RegressionTestResult``
   (the result class regrtest uses for every module) so that each test start and
   outcome is appended to FILE as one JSON line with a single ``os.write``;
-* with --test-timeout, keeps a faulthandler watchdog armed that dumps all
-  tracebacks and exits when no test starts or stops for SEC seconds.
+* with --test-timeout, runs a watchdog that dumps all thread and greenlet
+  stacks and exits when no test starts or stops for SEC seconds.
 
 Unlike ``--junit-xml`` (written only when the run finishes) the stream survives
 a hang or a crash, and it also carries subtest failures and
@@ -92,6 +92,67 @@ def probe():
     return out
 
 
+def _original(module_name, name):
+    """The unpatched stdlib object, under gevent or tfpython alike."""
+    import importlib
+    for framework in ("gevent.monkey", "theframework.monkey"):
+        get_original = getattr(sys.modules.get(framework), "get_original", None)
+        if get_original is not None:
+            try:
+                return get_original(module_name, name)
+            except Exception:  # noqa: BLE001
+                pass
+    return getattr(importlib.import_module(module_name), name)
+
+
+def start_watchdog(timeout, progress):
+    import faulthandler
+    import signal
+    start_new_thread = _original("_thread", "start_new_thread")
+    sleep = _original("time", "sleep")
+    write = _original("os", "write")
+    pid = os.getpid()
+
+    def dump_and_exit(idle):
+        out = sys.__stderr__
+        write(2, ("Timeout (%d:%02d:%02d)!\n" % (idle // 3600, idle // 60 % 60, idle % 60))
+              .encode())
+        try:
+            faulthandler.dump_traceback(file=out, all_threads=True)
+        except Exception:  # noqa: BLE001
+            pass
+        try:
+            import gc
+            import traceback
+            greenlet = sys.modules.get("greenlet")
+            if greenlet is not None:
+                lines = ["Greenlets (most recent call last):\n"]
+                for obj in gc.get_objects():
+                    if isinstance(obj, greenlet.greenlet) and obj.gr_frame is not None:
+                        lines.append("Greenlet %s:\n" % _ADDR.sub("", repr(obj)))
+                        lines.extend(traceback.format_stack(obj.gr_frame))
+                write(2, "".join(lines).encode("utf-8", "replace"))
+        except Exception as exc:  # noqa: BLE001
+            write(2, ("(greenlet dump failed: %r)\n" % exc).encode())
+        os._exit(1)
+
+    def loop():
+        try:
+            # Signals stay with the main thread, as without the watchdog.
+            signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+        except Exception:  # noqa: BLE001
+            pass
+        while True:
+            sleep(1.0)
+            if os.getpid() != pid:
+                return
+            idle = time.monotonic() - progress["t"]
+            if idle > timeout:
+                dump_and_exit(int(idle))
+
+    start_new_thread(loop, ())
+
+
 def main():
     args = sys.argv[1:]
     if len(args) < 2 or args[0] != "--events":
@@ -104,19 +165,28 @@ def main():
     if rest[:1] == ["--"]:
         rest = rest[1:]
 
-    # Watchdog: faulthandler's C thread dumps every thread's traceback and
-    # exits when no test has started or stopped for test_timeout seconds, so a
-    # hang anywhere (a test, a fixture, module import) is cut short and the
-    # runner can resume the module after the hung test.
+    # Watchdog, so that a hang anywhere (a test, a fixture, module import) is
+    # cut short and the runner can resume the module after the hung test:
+    # when no test has started or stopped for test_timeout seconds, a real OS
+    # thread dumps every thread's and every greenlet's stack and exits. (A
+    # greenlet blocked in a hub shows no Python frame in faulthandler's dump.)
+    # faulthandler's C watchdog, 15 s later, is the backstop for a process
+    # stuck while holding the GIL.
     import faulthandler
+    progress = {"t": time.monotonic()}
 
     def arm():
+        progress["t"] = time.monotonic()
         if test_timeout:
-            faulthandler.dump_traceback_later(test_timeout, exit=True, file=sys.__stderr__)
+            faulthandler.dump_traceback_later(test_timeout + 15, exit=True,
+                                              file=sys.__stderr__)
 
+    if test_timeout:
+        start_watchdog(test_timeout, progress)
     arm()
 
     fd = os.open(events_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    write = _original("os", "write")
     pid = os.getpid()
     clock = time.monotonic
 
@@ -124,7 +194,7 @@ def main():
         event["pid"] = os.getpid()
         event["t"] = round(clock(), 3)
         try:
-            os.write(fd, (json.dumps(event) + "\n").encode("utf-8", "replace"))
+            write(fd, (json.dumps(event) + "\n").encode("utf-8", "replace"))
         except OSError:
             pass
 
