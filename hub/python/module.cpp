@@ -547,7 +547,8 @@ PyMethodDef g_methods[] = {
      "wait_any([(fd, events), ...], timeout=None) -> bool (False on timeout)"},
     {"_after_fork_in_child", after_fork_in_child, METH_NOARGS, nullptr},
     {"make_find_and_load", make_find_and_load, METH_VARARGS,
-     "make_find_and_load(original, pending, apply): importlib's _find_and_load that patches on import."},
+     "make_find_and_load(original, pending, apply): importlib's _find_and_load that patches\n"
+     "on import."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyModuleDef g_module = {PyModuleDef_HEAD_INIT, "_framework_core",

@@ -10,7 +10,7 @@ blocks on an original lock of its own, and a greenlet it must wake is woken
 through the hub's eventfd.
 """
 import sys
-import weakref
+from _weakref import ref as _weakref
 from collections import deque
 
 from greenlet import getcurrent
@@ -311,26 +311,14 @@ def _os_thread_ident():
 def os_thread_of(thread_id):
     """The pthread id behind a thread id: a greenlet-thread's is its OS
     thread's."""
+    if not _originals:
+        return thread_id  # _thread is not patched (yet): ids are OS ids
     threading = sys.modules.get("threading")
     if threading is not None and thread_id in threading._active:
         return _os_thread_ident()
     if thread_id == get_ident():
         return _os_thread_ident()
     return thread_id
-
-
-def make_pthread_kill(original):
-    def pthread_kill(thread_id, signalnum, /):
-        return original(os_thread_of(thread_id), signalnum)
-    pthread_kill.__doc__ = original.__doc__
-    return pthread_kill
-
-
-def make_pthread_getcpuclockid(original):
-    def pthread_getcpuclockid(thread_id, /):
-        return original(os_thread_of(thread_id))
-    pthread_getcpuclockid.__doc__ = original.__doc__
-    return pthread_getcpuclockid
 
 
 def make_interrupt_main(original):
@@ -384,11 +372,11 @@ class local:
             return entry[1], False
         d = {}
 
-        def forget(_, key=key, dicts_ref=weakref.ref(dicts)):
+        def forget(_, key=key, dicts_ref=_weakref(dicts)):
             dicts = dicts_ref()
             if dicts is not None:
                 dicts.pop(key, None)
-        dicts[key] = (weakref.ref(g, forget), d)
+        dicts[key] = (_weakref(g, forget), d)
         return d, True
 
     def __getattribute__(self, name):
@@ -461,6 +449,9 @@ def install(thread_module):
     for name in ("allocate_lock", "start_new_thread", "get_ident", "_set_sentinel", "_local", "RLock",
                  "LockType", "_count"):
         _originals.setdefault(name, getattr(thread_module, name))
+    main = core.get_main_greenlet()
+    if main is not None and _main_greenlet is None:
+        adopt_main(main)
     return {
         "allocate_lock": allocate_lock,
         "allocate": allocate_lock,

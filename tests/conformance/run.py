@@ -352,7 +352,7 @@ def analyse_attempt(job, record):
                 entry["time"] = round(ev["t"] - entry["_t0"], 3)
     m = re.search(r"^Tests result: (.+)$", log, re.M)
     regrtest_result = m.group(1).strip() if m else None
-    watchdog = re.search(r"Timeout \((\d+:\d\d:\d\d)\)!\nThread 0x", log)
+    watchdog = re.search(r"Timeout \((\d+:\d\d:\d\d)\)!\n(Current thread|Thread) 0x", log)
 
     if hello is None:
         status = "crashed" if returncode != 0 else "no-events"
@@ -781,6 +781,7 @@ def main(argv=None):
           "test watchdog %ds, logs in %s"
           % (mode, len(modules), ",".join(interps), args.jobs, timeout, test_timeout,
              os.path.relpath(logdir)), flush=True)
+    git_at_start = git_describe()
     start = time.monotonic()
     overall = args.deadline if args.deadline is not None else (
         QUICK_DEADLINE if mode == "quick" else 0)
@@ -861,7 +862,7 @@ def main(argv=None):
         "wall_seconds": round(wall, 1), "jobs": args.jobs, "timeout": timeout,
         "deadline": overall,
         "test_timeout": test_timeout,
-        "tfpython": tfpython, "git": git_describe(), "python": PYTHON,
+        "tfpython": tfpython, "git": git_at_start, "python": PYTHON,
         "gevent_version": gevent_version,
         "host": "%s %s" % (platform.system(), platform.release()), "cpus": os.cpu_count(),
         "module_options": {m: MODULE_OPTIONS[m] for m in modules if m in MODULE_OPTIONS},

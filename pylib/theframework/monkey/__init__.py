@@ -153,6 +153,8 @@ def patch_all(**modules):
     for name in wanted:
         module = sys.modules.get(name)
         if module is not None:
+            # _thread included: importlib's module locks must see one kind of
+            # lock and one kind of thread id from the start.
             _apply(module)
         elif not _registry.is_patched(name):
             later.append(name)

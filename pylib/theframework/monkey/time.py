@@ -3,7 +3,11 @@ from theframework._core import core
 
 
 def patches(time):
-    from theframework.cooperative_thread import make_pthread_getcpuclockid
-    return {"sleep": core.make_sleep(time.sleep),
-            # thread ids are greenlet ids: map them to the OS thread's
-            "pthread_getcpuclockid": make_pthread_getcpuclockid(time.pthread_getcpuclockid)}
+    original = time.pthread_getcpuclockid
+
+    def pthread_getcpuclockid(thread_id, /):
+        # thread ids are greenlet ids: map them to the OS thread's
+        from theframework.cooperative_thread import os_thread_of
+        return original(os_thread_of(thread_id))
+    pthread_getcpuclockid.__doc__ = original.__doc__
+    return {"sleep": core.make_sleep(time.sleep), "pthread_getcpuclockid": pthread_getcpuclockid}
