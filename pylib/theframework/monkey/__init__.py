@@ -35,7 +35,8 @@ PATCH_MODULES = {
     "selectors": "selectors",
     "socket": "socket",
     "ssl": "ssl",
-    "_signal": "signal",
+    "_signal": "_signal",
+    "signal": "signal",
     "multiprocessing.synchronize": "multiprocessing_synchronize",
 }
 
@@ -144,11 +145,17 @@ def options_from_environment(environ):
     return {}
 
 
+#: Loaded at start-up but patched only when a module that needs the patch is
+#: first imported (their definitions ask get_patched), to keep start-up at
+#: python3's cost: _signal waits for signal or threading.
+DEFERRED = {"_signal"}
+
+
 def patch_all(**modules):
     """Patch every module in PATCH_MODULES (``name=False`` leaves one alone):
     those imported already at once, the rest when first imported."""
     global _hook
-    wanted = [m for m in PATCH_MODULES if modules.get(m, True)]
+    wanted = [m for m in PATCH_MODULES if modules.get(m, True) and m not in DEFERRED]
     later = []
     for name in wanted:
         module = sys.modules.get(name)

@@ -1,14 +1,7 @@
-"""_signal (which the signal module re-exports): handlers raise in the main
-thread's greenlet; pthread_kill aimed at a greenlet-thread reaches the OS
-thread that runs it."""
+"""signal: re-points the names signal copied from the patched _signal."""
+from theframework import monkey
 
 
-def patches(_signal):
-    from theframework import cooperative_signal
-    original = _signal.pthread_kill
-
-    def pthread_kill(thread_id, signalnum, /):
-        from theframework.cooperative_thread import os_thread_of
-        return original(os_thread_of(thread_id), signalnum)
-    pthread_kill.__doc__ = original.__doc__
-    return {"pthread_kill": pthread_kill, **cooperative_signal.install(_signal)}
+def patches(signal):
+    _signal = monkey.get_patched("_signal")
+    return {"pthread_kill": _signal.pthread_kill, "set_wakeup_fd": _signal.set_wakeup_fd}

@@ -91,6 +91,7 @@ def _amortized_shutdown_locks(threading):
 def patches(threading):
     from theframework import cooperative_thread as ct
     monkey.get_patched("_thread")
+    monkey.get_patched("_signal")  # handlers' exceptions go to the main thread
     real = _real_threading()
     from theframework.monkey import _registry
     _registry.remember("threading", "Thread", real.Thread)

@@ -1,0 +1,14 @@
+"""_signal (which the signal module re-exports): handlers raise in the main
+thread's greenlet; pthread_kill aimed at a greenlet-thread reaches the OS
+thread that runs it."""
+
+
+def patches(_signal):
+    from theframework import cooperative_signal
+    original = _signal.pthread_kill
+
+    def pthread_kill(thread_id, signalnum, /):
+        from theframework.cooperative_thread import os_thread_of
+        return original(os_thread_of(thread_id), signalnum)
+    pthread_kill.__doc__ = original.__doc__
+    return {"pthread_kill": pthread_kill, **cooperative_signal.install(_signal)}
