@@ -53,41 +53,6 @@ def _maintain_shutdown_locks():
     nothing to prune."""
 
 
-def adopt_main_thread(threading):
-    """The main thread is the program's greenlet, whoever imported threading."""
-    from theframework._core import core
-    main = core.get_main_greenlet()
-    main_thread = threading._main_thread
-    if main is None or main_thread._ident == id(main):
-        return
-    with threading._active_limbo_lock:
-        threading._active.pop(main_thread._ident, None)
-        main_thread._ident = id(main)
-        threading._active[main_thread._ident] = main_thread
-    # Its lock was tied to the greenlet that imported threading; the main
-    # thread's stays held until threading._shutdown() at exit.
-    from theframework import cooperative_thread as ct
-    lock = ct.allocate_lock()
-    lock.acquire()
-    main_thread._tstate_lock = lock
-
-
-def _amortized_shutdown_locks(threading):
-    """threading prunes the locks of finished threads from _shutdown_locks
-    at every start: O(n) per start, O(n^2) for n threads. Prune only when
-    the set has doubled since the last pruning: the same set at exit,
-    amortised O(1) per start."""
-    state = {"limit": 64}
-
-    def _maintain_shutdown_locks():
-        locks = threading._shutdown_locks
-        if len(locks) < state["limit"]:
-            return
-        locks.difference_update([lock for lock in locks if not lock.locked()])
-        state["limit"] = max(64, 2 * len(locks))
-    return _maintain_shutdown_locks
-
-
 def patches(threading):
     from theframework import cooperative_thread as ct
     monkey.get_patched("_thread")
