@@ -247,8 +247,21 @@ def main():
     hook("startTest", lambda test: emit(e="start", id=test_id(test)))
     hook("stopTest", lambda test: None)
     hook("addSuccess", lambda test: emit(e="ok", id=test_id(test)))
-    hook("addFailure", lambda test, err: emit(e="fail", id=test_id(test), msg=error_text(err)))
-    hook("addError", lambda test, err: emit(e="error", id=test_id(test), msg=error_text(err)))
+    import traceback
+
+    def tb_text(err):
+        # The whole traceback, as unittest prints it at the end of the run
+        # (which a hang or crash never reaches); the tail if it is long.
+        try:
+            text = "".join(traceback.format_exception(*err))
+        except Exception:  # noqa: BLE001
+            return None
+        return text if len(text) <= 4000 else "...\n" + text[-4000:]
+
+    hook("addFailure", lambda test, err: emit(e="fail", id=test_id(test), msg=error_text(err),
+                                              tb=tb_text(err)))
+    hook("addError", lambda test, err: emit(e="error", id=test_id(test), msg=error_text(err),
+                                            tb=tb_text(err)))
     hook("addSkip", lambda test, reason: emit(e="skip", id=test_id(test), msg=_short(reason, 200)))
     hook("addExpectedFailure", lambda test, err: emit(e="xfail", id=test_id(test)))
     hook("addUnexpectedSuccess", lambda test: emit(e="xpass", id=test_id(test)))
@@ -258,7 +271,7 @@ def main():
             return
         kind = "fail" if issubclass(err[0], test.failureException) else "error"
         emit(e=kind, id=test_id(test), sub=_short(sub._subDescription(), 200),
-             msg=error_text(err))
+             msg=error_text(err), tb=tb_text(err))
 
     hook("addSubTest", subtest)
 

@@ -346,6 +346,8 @@ def analyse_attempt(job, record):
                 entry["status"] = kind
                 if ev.get("msg"):
                     entry["msg"] = ev["msg"]
+                if ev.get("tb"):
+                    entry["traceback"] = ev["tb"]
             if ev.get("sub"):
                 entry.setdefault("subtests", []).append(ev["sub"])
             if "_t0" in entry:
@@ -662,6 +664,23 @@ def write_markdown(path, meta, modules, interps, by_key, check, known):
         f.write("\n".join(lines))
 
 
+def write_json(path, data):
+    """Plain JSON, laid out for small diffs: one line per key of a result and
+    one line per test."""
+    def result(r):
+        lines = ["  %s: %s" % (json.dumps(k), json.dumps(v)) for k, v in r.items()
+                 if k != "tests"]
+        tests = ",\n".join("   %s: %s" % (json.dumps(t), json.dumps(e))
+                           for t, e in r.get("tests", {}).items())
+        lines.append('  "tests": {%s}' % ("\n" + tests + "\n  " if tests else ""))
+        return " {\n" + ",\n".join(lines) + "\n }"
+    parts = ["%s: %s" % (json.dumps(k), json.dumps(v, indent=1))
+             for k, v in data.items() if k != "results"]
+    parts.append('"results": [\n' + ",\n".join(result(r) for r in data["results"]) + "\n]")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("{" + ",\n".join(parts) + "}\n")
+
+
 def fmt_duration(seconds):
     seconds = int(seconds)
     return "%dm%02ds" % (seconds // 60, seconds % 60) if seconds >= 60 else "%ds" % seconds
@@ -886,13 +905,10 @@ def main(argv=None):
         meta["history"] = history
     os.makedirs(RESULTS, exist_ok=True)
     ordered = [by_key[(m, i)] for m in modules for i in interps if (m, i) in by_key]
-    with open(os.path.join(RESULTS, name + ".json"), "w", encoding="utf-8") as f:
-        json.dump({"meta": meta, "results": ordered,
-                   "known_failures_check": {"unexpected": unexpected,
-                                            "known_failing": known_failing,
-                                            "stale": stale}},
-                  f, indent=1, sort_keys=False)
-        f.write("\n")
+    write_json(os.path.join(RESULTS, name + ".json"), {
+        "meta": meta, "results": ordered,
+        "known_failures_check": {"unexpected": unexpected, "known_failing": known_failing,
+                                 "stale": stale}})
     md_path = os.path.join(RESULTS, name + ".md")
     write_markdown(md_path, meta, modules, interps, by_key, check, known)
 
