@@ -31,10 +31,20 @@ def make_read(original):
     return read
 
 
+def _writable_mode(fd):
+    """False for an fd opened read-only (the read end of a pipe): its write
+    fails at once under python3, and it would never report POLLOUT."""
+    import fcntl
+    try:
+        return fcntl.fcntl(fd, fcntl.F_GETFL) & _os.O_ACCMODE != _os.O_RDONLY
+    except OSError:
+        return False
+
+
 def make_write(original):
     def write(fd, data, /):
-        if not (_hub_is_running() and _blocking(fd)):
-            return original(fd, data)
+        if not (_hub_is_running() and _blocking(fd) and _writable_mode(fd)):
+            return original(fd, data)  # python3's own result or error
         view = memoryview(data).cast("B")
         total = 0
         # A blocking write to a pipe writes everything; so do we, in pieces

@@ -287,3 +287,14 @@ def test_blocking_fallback_outside_the_hub():
         print(out)
     """)
     assert r.stdout == "[False, True]\n", r.stderr
+
+
+def test_os_write_to_a_read_end_fails_at_once_like_python3(in_hub):
+    r, w = os.pipe()
+    try:
+        with pytest.raises(OSError) as err:
+            os.write(r, b"x")
+        assert err.value.errno == 9  # EBADF, not a wait that never ends
+    finally:
+        os.close(r)
+        os.close(w)
