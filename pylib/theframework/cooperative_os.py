@@ -8,6 +8,7 @@ Outside the hub, and for what they cannot serve (waitpid(-1), WNOHANG), the
 originals are called unchanged.
 """
 import os as _os
+from fcntl import F_GETFL as _F_GETFL, fcntl as _fcntl
 
 from theframework._core import core
 
@@ -15,11 +16,17 @@ _hub_is_running = core.hub_is_running
 _PIPE_BUF = 4096
 
 
-def _blocking(fd):
+def _flags(fd):
+    """The fd's status flags, or None for a bad fd (the original reports it)."""
     try:
-        return _os.get_blocking(fd)
+        return _fcntl(fd, _F_GETFL)
     except OSError:
-        return False  # let the original report the bad fd
+        return None
+
+
+def _blocking(fd):
+    flags = _flags(fd)
+    return flags is not None and not flags & _os.O_NONBLOCK
 
 
 def make_read(original):
@@ -31,20 +38,14 @@ def make_read(original):
     return read
 
 
-def _writable_mode(fd):
-    """False for an fd opened read-only (the read end of a pipe): its write
-    fails at once under python3, and it would never report POLLOUT."""
-    import fcntl
-    try:
-        return fcntl.fcntl(fd, fcntl.F_GETFL) & _os.O_ACCMODE != _os.O_RDONLY
-    except OSError:
-        return False
-
-
 def make_write(original):
     def write(fd, data, /):
-        if not (_hub_is_running() and _blocking(fd) and _writable_mode(fd)):
-            return original(fd, data)  # python3's own result or error
+        flags = _flags(fd) if _hub_is_running() else None
+        # Not cooperative: outside the hub, a bad or non-blocking fd, and a
+        # read-only one (the read end of a pipe never reports POLLOUT; its
+        # write fails at once under python3).
+        if flags is None or flags & _os.O_NONBLOCK or flags & _os.O_ACCMODE == _os.O_RDONLY:
+            return original(fd, data)
         view = memoryview(data).cast("B")
         total = 0
         # A blocking write to a pipe writes everything; so do we, in pieces
