@@ -375,8 +375,10 @@ PyObject* make_sleep(PyObject*, PyObject* original) {
 }
 
 // importlib's _find_and_load, wrapped so that a module named in `pending`
-// is patched (apply(module)) before its importer sees it. In C, so that no
-// frame of ours shows in the traceback of a failing import.
+// is patched (apply(module)) before its importer sees it; names stay
+// pending, so a fresh copy of a module (test.support's import_fresh_module)
+// is patched too. In C, so that no frame of ours shows in the traceback of
+// a failing import.
 // self = (original, pending set, apply).
 PyObject* patching_find_and_load(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
   PyObject* original = PyTuple_GET_ITEM(self, 0);
@@ -388,10 +390,6 @@ PyObject* patching_find_and_load(PyObject* self, PyObject* const* args, Py_ssize
   if (wanted <= 0) {
     if (wanted < 0) Py_CLEAR(module);
     return module;
-  }
-  if (PySet_Discard(pending, args[0]) < 0) {
-    Py_DECREF(module);
-    return nullptr;
   }
   PyRef done = PyRef::steal(PyObject_CallOneArg(apply, module));
   if (!done) Py_CLEAR(module);

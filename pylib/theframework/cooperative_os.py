@@ -20,7 +20,7 @@ def _flags(fd):
     """The fd's status flags, or None for a bad fd (the original reports it)."""
     try:
         return _fcntl(fd, _F_GETFL)
-    except OSError:
+    except (OSError, ValueError, TypeError, OverflowError):
         return None
 
 

@@ -83,9 +83,11 @@ def _ours(cls):
 
 
 def _apply(module):
-    name = module.__name__
-    if _registry.is_patched(name):
+    # Per module object: a fresh copy imported again (import_fresh_module)
+    # is patched too; the first copy's originals stay the registry's.
+    if _registry.is_patched_object(module):
         return
+    name = module.__name__
     definition = _patch_definition(name)
     for attribute, replacement in definition.patches(module).items():
         replacement = _hidden(replacement)
@@ -95,7 +97,7 @@ def _apply(module):
                 delattr(module, attribute)
         else:
             setattr(module, attribute, replacement)
-    _registry.mark_patched(name)
+    _registry.mark_patched(name, module)
 
 
 def get_patched(module_name):

@@ -4,6 +4,8 @@
 _originals = {}
 #: module names whose patch has been applied
 _patched_modules = set()
+#: id -> module object for every copy patched (kept alive so ids stay unique)
+_patched_objects = {}
 
 
 class _Missing:
@@ -29,8 +31,13 @@ def is_saved(module_name, attribute):
     return (module_name, attribute) in _originals
 
 
-def mark_patched(module_name):
+def mark_patched(module_name, module):
     _patched_modules.add(module_name)
+    _patched_objects[id(module)] = module
+
+
+def is_patched_object(module):
+    return _patched_objects.get(id(module)) is module
 
 
 def is_patched(module_name):
@@ -44,3 +51,4 @@ def items():
 def forget_all():
     _originals.clear()
     _patched_modules.clear()
+    _patched_objects.clear()
