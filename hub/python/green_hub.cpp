@@ -327,33 +327,57 @@ bool GreenHub::take_orphan(int listener_fd, OrphanConnection* out) {
   return true;
 }
 
-WaitStatus GreenHub::finish_wait(uint64_t name, Waiter* out) {
-  PyRef r = greenlet::switch_to(hub_greenlet_.get());
+// Kept tiny: the frames from a greenlet's start down to this switch are what
+// greenlet copies to the heap for every parked greenlet, so the bookkeeping
+// after the switch lives in collect_wait, out of this frame.
+WaitStatus GreenHub::finish_wait(uint64_t name, WaitResult* out) {
+  bool resumed = greenlet::switch_to(hub_greenlet_.get()).get() != nullptr;
+  return collect_wait(name, resumed, out);
+}
+
+WaitStatus GreenHub::collect_wait(uint64_t name, bool resumed, WaitResult* out) {
   WaiterSlot* w = waiters_.find(name);
-  if (!w) return r ? WaitStatus::kReady : WaitStatus::kFailed;  // forgotten after fork
+  if (!w) return resumed ? WaitStatus::kReady : WaitStatus::kFailed;  // forgotten after fork
   Waiter state = std::move(w->value);
   waiters_.release(*w);
   untrack_fd(state.fd, name);
-  for (int fd : state.more_fds) untrack_fd(fd, name);
-  for (uint64_t op : state.more_ops) loop_->abandon(op);  // completed ones are stale: ignored
+  if (state.more) {
+    for (auto [fd, op] : *state.more) {
+      untrack_fd(fd, name);
+      loop_->abandon(op);  // completed ones are stale: ignored
+    }
+  }
   // Whatever did not wake us is withdrawn: an operation still in flight is
   // cancelled in the kernel (its slot lives until its last CQE), a timer
   // that did not fire is removed from the heap.
   if (state.outcome != Outcome::kOpDone && state.op) loop_->abandon(state.op);
   if (state.outcome != Outcome::kTimer && state.timer) loop_->cancel_timer(state.timer);
-  if (!r) {
+  WaitStatus status;
+  if (!resumed) {
     // Accepted, then interrupted before we resumed: keep the connection.
-    if (state.accepting && state.outcome == Outcome::kOpDone && state.result >= 0)
-      orphans_[state.fd].push_back(OrphanConnection{state.result, state.address, state.address_len});
-    return WaitStatus::kFailed;
-  }
-  *out = std::move(state);
-  if (out->outcome == Outcome::kThrown) {
-    PyObject* exc = out->value.get();
+    if (state.accepting && state.outcome == Outcome::kOpDone && state.result >= 0) {
+      OrphanConnection kept{state.result, {}, 0};
+      if (state.peer) {
+        kept.address = state.peer->address;
+        kept.address_len = state.peer->length;
+      }
+      orphans_[state.fd].push_back(kept);
+    }
+    status = WaitStatus::kFailed;
+  } else if (state.outcome == Outcome::kThrown) {
+    PyObject* exc = state.value.get();
     PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc)), exc);
-    return WaitStatus::kFailed;
+    status = WaitStatus::kFailed;
+  } else {
+    out->result = state.result;
+    out->value = std::move(state.value);
+    if (out->address && state.peer) {
+      *out->address = state.peer->address;
+      *out->address_len = state.peer->length;
+    }
+    status = state.outcome == Outcome::kTimer ? WaitStatus::kTimedOut : WaitStatus::kReady;
   }
-  return out->outcome == Outcome::kTimer ? WaitStatus::kTimedOut : WaitStatus::kReady;
+  return status;
 }
 
 bool GreenHub::fire(uint64_t name, Outcome outcome, int32_t result, PyObject* value) {
@@ -374,7 +398,7 @@ WaitStatus GreenHub::wait_fd(int fd, uint32_t poll_mask, double timeout, int32_t
   track_fd(fd, name);
   w.value.op = loop_->start_poll(fd, poll_mask, name);
   if (timeout >= 0) w.value.timer = loop_->add_timer(deadline_after(timeout), name);
-  Waiter done;
+  WaitResult done;
   WaitStatus status = finish_wait(name, &done);
   if (status == WaitStatus::kReady) *revents = done.result;
   return status;
@@ -391,12 +415,12 @@ WaitStatus GreenHub::wait_any(const std::vector<std::pair<int, uint32_t>>& fds, 
       w.value.fd = fd;
       w.value.op = op;
     } else {
-      w.value.more_fds.push_back(fd);
-      w.value.more_ops.push_back(op);
+      if (!w.value.more) w.value.more = std::make_unique<std::vector<std::pair<int, uint64_t>>>();
+      w.value.more->emplace_back(fd, op);
     }
   }
   if (timeout >= 0) w.value.timer = loop_->add_timer(deadline_after(timeout), name);
-  Waiter done;
+  WaitResult done;
   return finish_wait(name, &done);
 }
 
@@ -409,13 +433,11 @@ WaitStatus GreenHub::wait_accept(int fd, int accept_flags, double timeout, int32
   track_fd(fd, name);
   w.value.op = loop_->start_accept(fd, accept_flags, name);
   if (timeout >= 0) w.value.timer = loop_->add_timer(deadline_after(timeout), name);
-  Waiter done;
+  WaitResult done;
+  done.address = address;
+  done.address_len = address_len;
   WaitStatus status = finish_wait(name, &done);
-  if (status == WaitStatus::kReady) {
-    *result = done.result;
-    *address = done.address;
-    *address_len = done.address_len;
-  }
+  if (status == WaitStatus::kReady) *result = done.result;
   return status;
 }
 
@@ -427,7 +449,7 @@ WaitStatus GreenHub::sleep(double seconds) {
   } else {
     fire(name, Outcome::kTimer, 0, nullptr);  // yield: back of the ready queue
   }
-  Waiter done;
+  WaitResult done;
   WaitStatus status = finish_wait(name, &done);
   return status == WaitStatus::kTimedOut ? WaitStatus::kReady : status;
 }
@@ -437,7 +459,7 @@ WaitStatus GreenHub::park(double timeout, PyRef* value_out, void (*publish)(void
   uint64_t name = w.name();
   if (timeout >= 0) w.value.timer = loop_->add_timer(deadline_after(timeout), name);
   if (publish) publish(ctx, name);
-  Waiter done;
+  WaitResult done;
   WaitStatus status = finish_wait(name, &done);
   if (status == WaitStatus::kReady) *value_out = std::move(done.value);
   return status;
@@ -514,8 +536,7 @@ void GreenHub::on_op_done(uint64_t owner, int32_t res, uint32_t, const hub::Oper
   }
   if (op.kind == hub::OpKind::kAccept) {
     Waiter& w = waiters_.find(owner)->value;
-    w.address = op.kernel.address;
-    w.address_len = op.address_len;
+    w.peer = std::make_unique<PeerAddress>(PeerAddress{op.kernel.address, op.address_len});
   }
 }
 

@@ -31,6 +31,11 @@ namespace tf::core {
 
 enum class Outcome : uint8_t { kNone, kOpDone, kTimer, kWoken, kThrown };
 
+struct PeerAddress {
+  sockaddr_storage address;
+  socklen_t length;
+};
+
 struct Waiter {
   bool fired = false;
   int fd = -1;  // the fd waited on, for close() to find us
@@ -40,12 +45,12 @@ struct Waiter {
   PyRef greenlet;  // the greenlet to resume
   PyRef value;     // what wake() passed, or the exception for kThrown
   uint64_t op = 0;
-  std::vector<uint64_t> more_ops;  // wait_any: one poll per further fd
-  std::vector<int> more_fds;
+  // wait_any: (fd, poll op) for each further fd. Pointers keep the Waiter
+  // small: there is one per parked greenlet.
+  std::unique_ptr<std::vector<std::pair<int, uint64_t>>> more;
   hub::TimerId timer;
   // An accept's peer address, copied out of the op slot on completion.
-  sockaddr_storage address{};
-  socklen_t address_len = 0;
+  std::unique_ptr<PeerAddress> peer;
 };
 
 // A connection accepted by an operation whose waiter had given up: kept for
@@ -60,6 +65,16 @@ struct TimerCallback {
   PyRef fn;
   PyRef args;
   hub::TimerId timer;
+};
+
+// What a resumed waiter hands back to its wait primitive. Small: it sits
+// in the frame of every parked greenlet (an accept's address is copied to
+// the caller's memory after the switch).
+struct WaitResult {
+  int32_t result = 0;
+  PyRef value;
+  sockaddr_storage* address = nullptr;
+  socklen_t* address_len = nullptr;
 };
 
 // Result of a wait primitive.
@@ -167,7 +182,8 @@ class GreenHub final : public hub::Loop::Events {
   WaiterSlot& begin_wait();
   // Switches to the hub; on return the waiter is released and its outcome
   // reported. kFailed: an exception was thrown into us (op cancelled).
-  WaitStatus finish_wait(uint64_t name, Waiter* out);
+  WaitStatus finish_wait(uint64_t name, WaitResult* out);
+  [[gnu::noinline]] WaitStatus collect_wait(uint64_t name, bool resumed, WaitResult* out);
   void track_fd(int fd, uint64_t name);
   void untrack_fd(int fd, uint64_t name);
   bool fire(uint64_t name, Outcome outcome, int32_t result, PyObject* value);

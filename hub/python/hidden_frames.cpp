@@ -31,7 +31,8 @@ bool is_hidden(PyObject* tb) {
 }
 
 // Drops our entries from the pending exception's traceback.
-void strip_pending_traceback() {
+// Not inlined: Hidden_vectorcall stays on the stack while func runs.
+[[gnu::noinline]] void strip_pending_traceback() {
   PyObject *type, *value, *tb;
   PyErr_Fetch(&type, &value, &tb);
   PyErr_NormalizeException(&type, &value, &tb);

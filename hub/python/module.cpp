@@ -12,6 +12,7 @@
 #include "hub/python/module.hpp"
 #include "hub/python/hidden_frames.hpp"
 #include "hub/python/socket_ops.hpp"
+#include "hub/python/stack_chunks.hpp"
 
 namespace tf::core {
 namespace {
@@ -95,24 +96,69 @@ PyObject* throw_later(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   Py_RETURN_NONE;
 }
 
+PyObject* stack_chunk_counts(PyObject*, PyObject*) {
+  stack_chunks::Counts c = stack_chunks::counts();
+  return Py_BuildValue("(kkk)", c.in_use, c.free_dirty, c.free_clean);
+}
+
+// The end of a Greenlet: drop what it ran, forget the dummy Thread that
+// threading.current_thread() may have made for it, wake its joiners.
+int finish_task(PyObject* g) {
+  static const char* const kDropped[] = {"_function", "_args", "_kwargs"};
+  for (const char* name : kDropped)
+    if (PyObject_SetAttrString(g, name, Py_None) < 0) return -1;
+  PyObject* threading = PyDict_GetItemString(PyImport_GetModuleDict(), "threading");  // borrowed
+  if (threading) {
+    PyRef active = PyRef::steal(PyObject_GetAttrString(threading, "_active"));
+    PyRef dummy_type = active ? PyRef::steal(PyObject_GetAttrString(threading, "_DummyThread")) : PyRef();
+    if (!dummy_type) return -1;
+    PyRef key = PyRef::steal(PyLong_FromVoidPtr(g));
+    if (!key) return -1;
+    PyObject* dummy = PyDict_Check(active.get()) ? PyDict_GetItemWithError(active.get(), key.get()) : nullptr;
+    if (!dummy && PyErr_Occurred()) return -1;
+    if (dummy && reinterpret_cast<PyObject*>(Py_TYPE(dummy)) == dummy_type.get() &&
+        PyDict_DelItem(active.get(), key.get()) < 0)
+      return -1;
+  }
+  PyRef joiners = PyRef::steal(PyObject_GetAttrString(g, "_joiners"));
+  if (!joiners || PyObject_SetAttrString(g, "_joiners", Py_None) < 0) return -1;
+  if (joiners.get() != Py_None) {
+    PyRef snapshot = PyRef::steal(PySequence_List(joiners.get()));
+    if (!snapshot) return -1;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(snapshot.get()); ++i) {
+      PyRef woke = PyRef::steal(PyObject_CallMethod(PyList_GET_ITEM(snapshot.get(), i), "wake", nullptr));
+      if (!woke) return -1;
+    }
+  }
+  return 0;
+}
+
 // The body of a theframework.Greenlet, in C so that a greenlet running a C
-// callable (spawn(time.sleep, 1)) pushes no Python frame: a frame costs a
-// 16 KiB data-stack chunk per greenlet. The rare paths (errors, the end)
-// are the Greenlet's own Python methods _failed() and _finish().
-PyObject* run_task(PyObject*, PyObject* g) {
+// callable (spawn(time.sleep, 1)) pushes no Python frame and needs no
+// frame-stack chunk. Only errors call back into Python (_failed()).
+// Calls the greenlet's function, or raises the kill that came before it
+// started. Not inlined, and with few locals: this frame and the ones below
+// it are copied off the C stack every time the greenlet parks.
+[[gnu::noinline]] PyObject* call_task_function(PyObject* g) {
   PyRef kill = PyRef::steal(PyObject_GetAttrString(g, "_kill_before_start"));
   if (!kill) return nullptr;
-  PyRef result;
   if (kill.get() != Py_None) {
     PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(kill.get())), kill.get());
-  } else {
-    PyRef fn = PyRef::steal(PyObject_GetAttrString(g, "_function"));
-    PyRef args = fn ? PyRef::steal(PyObject_GetAttrString(g, "_args")) : PyRef();
-    PyRef kwargs = args ? PyRef::steal(PyObject_GetAttrString(g, "_kwargs")) : PyRef();
-    if (!kwargs) return nullptr;
-    bool has_kwargs = PyDict_Check(kwargs.get()) && PyDict_GET_SIZE(kwargs.get()) > 0;
-    result = PyRef::steal(PyObject_Call(fn.get(), args.get(), has_kwargs ? kwargs.get() : nullptr));
+    return nullptr;
   }
+  PyRef fn = PyRef::steal(PyObject_GetAttrString(g, "_function"));
+  PyRef args = fn ? PyRef::steal(PyObject_GetAttrString(g, "_args")) : PyRef();
+  PyRef kwargs = args ? PyRef::steal(PyObject_GetAttrString(g, "_kwargs")) : PyRef();
+  if (!kwargs) return nullptr;
+  bool has_kwargs = PyDict_Check(kwargs.get()) && PyDict_GET_SIZE(kwargs.get()) > 0;
+  return PyObject_Call(fn.get(), args.get(), has_kwargs ? kwargs.get() : nullptr);
+}
+
+// Records the outcome (`result` is stolen; null with an exception set) and
+// ends the greenlet; an exception _failed() says is not ours to keep goes
+// on to the hub.
+[[gnu::noinline]] PyObject* end_task(PyObject* g, PyObject* result_or_null) {
+  PyRef result = PyRef::steal(result_or_null);
   SavedError reraise;
   if (result) {
     if (PyObject_SetAttrString(g, "value", result.get()) < 0) return nullptr;
@@ -126,14 +172,15 @@ PyObject* run_task(PyObject*, PyObject* g) {
       reraise = SavedError::fetch();
     }
   }
-  PyRef done = PyRef::steal(PyObject_CallMethod(g, "_finish", nullptr));
-  if (!done) return nullptr;
+  if (finish_task(g) < 0) return nullptr;
   if (reraise) {
     reraise.restore();
     return nullptr;
   }
   Py_RETURN_NONE;
 }
+
+PyObject* run_task(PyObject*, PyObject* g) { return end_task(g, call_task_function(g)); }
 
 // write_unraisable(exc, message, obj): sys.unraisablehook, as CPython
 // reports an exception nobody can catch ("Exception ignored in ...").
@@ -520,6 +567,8 @@ PyMethodDef g_methods[] = {
     {"throw", reinterpret_cast<PyCFunction>(throw_later), METH_FASTCALL,
      "throw(greenlet, exc): raise exc in greenlet (at once when called from the hub)."},
     {"get_hub_greenlet", get_hub_greenlet, METH_NOARGS, "The greenlet this thread's hub runs on."},
+    {"stack_chunk_counts", stack_chunk_counts, METH_NOARGS,
+     "stack_chunk_counts() -> (in use, free with pages, free without): the frame-stack chunk pool."},
     {"run_task", run_task, METH_O, "run_task(greenlet): the body of a theframework.Greenlet."},
     {"write_unraisable", write_unraisable, METH_VARARGS,
      "write_unraisable(exc, message, obj): report exc through sys.unraisablehook."},
@@ -575,6 +624,7 @@ int add_objects(PyObject* m) {
 }  // namespace
 
 PyObject* init_module() {
+  stack_chunks::install();
   PyRef m = PyRef::steal(PyModule_Create(&g_module));
   if (!m || add_objects(m.get()) < 0 || add_socket_ops(m.get()) < 0 ||
       add_hidden_frames(m.get()) < 0)

@@ -19,11 +19,16 @@ def _next_name():
 class Greenlet(greenlet):
     """A greenlet started by spawn(): its result, its exception, and joins."""
 
+    # Slots: no per-greenlet dict (a greenlet still takes attributes of its
+    # own, in greenlet's dict, made only when used).
+    __slots__ = ("_function", "_args", "_kwargs", "_name", "value", "_exception",
+                 "_joiners", "_kill_before_start")
+
     def __init__(self, function, args=(), kwargs=None, name=None):
         greenlet.__init__(self, None, _core.get_hub_greenlet())
         self._function = function
         self._args = args
-        self._kwargs = kwargs or {}
+        self._kwargs = kwargs or None
         self._name = name
         self.value = None
         self._exception = None
@@ -48,8 +53,8 @@ class Greenlet(greenlet):
     def successful(self):
         return self.dead and self._exception is None
 
-    # The body is C (no Python frame while the function runs); it calls
-    # _failed() on an exception and _finish() at the end.
+    # The body is C (no Python frame while the function runs, and at the
+    # end); it calls _failed() on an exception.
     run = _core.hide_frames(_core.run_task, True)
 
     def _failed(self, exc):
@@ -64,19 +69,6 @@ class Greenlet(greenlet):
             self._report(exc)
             return False
         return True  # KeyboardInterrupt: the hub hands it to the main greenlet
-
-    def _finish(self):
-        self._function = self._args = self._kwargs = None
-        threading = sys.modules.get("threading")
-        if threading is not None:
-            # current_thread() made a dummy Thread for this greenlet: drop it.
-            dummy = threading._active.get(id(self))
-            if type(dummy) is threading._DummyThread:
-                del threading._active[id(self)]
-        joiners, self._joiners = self._joiners, None
-        if joiners:
-            for w in joiners:
-                w.wake()
 
     def _report(self, exc):
         # Like threading.excepthook: the program goes on.
