@@ -17,6 +17,10 @@ PyRef create(PyObject* run, PyObject* parent) {
       reinterpret_cast<PyObject*>(PyGreenlet_New(run, reinterpret_cast<PyGreenlet*>(parent))));
 }
 
+bool set_parent(PyObject* g, PyObject* parent) {
+  return PyGreenlet_SetParent(reinterpret_cast<PyGreenlet*>(g), reinterpret_cast<PyGreenlet*>(parent)) == 0;
+}
+
 PyRef switch_to(PyObject* g, PyObject* args) {
   return PyRef::steal(PyGreenlet_Switch(reinterpret_cast<PyGreenlet*>(g), args, nullptr));
 }
@@ -31,6 +35,8 @@ bool is_dead(PyObject* g) {
   auto* pg = reinterpret_cast<PyGreenlet*>(g);
   return PyGreenlet_STARTED(pg) && !PyGreenlet_ACTIVE(pg);
 }
+
+PyTypeObject* greenlet_type() { return &PyGreenlet_Type; }
 
 bool is_greenlet(PyObject* o) { return PyGreenlet_Check(o); }
 

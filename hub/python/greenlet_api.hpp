@@ -16,10 +16,13 @@ PyRef create(PyObject* run, PyObject* parent);    // greenlet(run, parent)
 // g.switch(*args): the value switched back to us, or empty with an exception
 // set when one was thrown into (or raised by) the other side.
 PyRef switch_to(PyObject* g, PyObject* args = nullptr);
+// False with an exception set.
+bool set_parent(PyObject* g, PyObject* parent);
 PyRef throw_into(PyObject* g, PyObject* type, PyObject* value, PyObject* tb);
 bool is_dead(PyObject* g);       // started and finished
 bool is_started(PyObject* g);
 bool is_greenlet(PyObject* o);
+PyTypeObject* greenlet_type();
 PyObject* greenlet_exit_type();  // borrowed
 
 }  // namespace tf::core::greenlet

@@ -55,7 +55,8 @@ class Greenlet(greenlet):
 
     # The body is C (no Python frame while the function runs, and at the
     # end); it calls _failed() on an exception.
-    run = _core.hide_frames(_core.run_task, True)
+    # Not bound (no method object per greenlet): it finds its greenlet.
+    run = _core.hide_frames(_core.run_current_task)
 
     def _failed(self, exc):
         """The function raised exc; True if it must go on to the hub."""
@@ -122,11 +123,11 @@ class Greenlet(greenlet):
             self.join(timeout)
 
 
-def spawn(function, *args, **kwargs):
-    """Start ``function(*args, **kwargs)`` in a new greenlet; returns its handle."""
-    g = Greenlet(function, args, kwargs)
-    _core.schedule(g)
-    return g
+_core.set_task_class(Greenlet)
+#: spawn(function, *args, **kwargs): start ``function(*args, **kwargs)`` in
+#: a new Greenlet; returns its handle. C: Greenlet(function, args, kwargs)
+#: and schedule() in one call, with no Python frame.
+spawn = _core.spawn
 
 
 def spawn_later(seconds, function, *args, **kwargs):
