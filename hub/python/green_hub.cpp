@@ -205,9 +205,11 @@ void GreenHub::run_ready() {
         break;
       }
       case Ready::Kind::kSwitch:
+        track_before_start(item.target.get());
         if (!greenlet::is_dead(item.target.get())) switch_into(item.target.get(), item.arg.get());
         break;
       case Ready::Kind::kThrow:
+        track_before_start(item.target.get());
         if (!greenlet::is_dead(item.target.get())) throw_into(item.target.get(), item.arg.get());
         break;
       case Ready::Kind::kCall: {
@@ -232,6 +234,12 @@ void GreenHub::after_switch_back(PyObject* greenlet, PyRef result) {
     return;
   }
   report_child_error(greenlet, "Exception in greenlet");
+}
+
+void GreenHub::track_before_start(PyObject* greenlet) {
+  // spawn() leaves a queued greenlet untracked by the cycle collector (the
+  // ready queue keeps it alive); from its start on it may be part of cycles.
+  if (!greenlet::is_started(greenlet) && !PyObject_GC_IsTracked(greenlet)) PyObject_GC_Track(greenlet);
 }
 
 void GreenHub::switch_into(PyObject* greenlet, PyObject* args) {

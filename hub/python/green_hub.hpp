@@ -192,6 +192,7 @@ class GreenHub final : public hub::Loop::Events {
   void throw_into(PyObject* greenlet, PyObject* exception);
   void after_switch_back(PyObject* greenlet, PyRef result);
   void report_child_error(PyObject* context, const char* header);
+  static void track_before_start(PyObject* greenlet);
   void deliver_signal_error();
   bool deadlocked();
 

@@ -325,3 +325,30 @@ def test_greenlet_handles_take_user_attributes(in_hub):
     g.tag = "user data"  # greenlets still take attributes of their own
     g.join()
     assert g.tag == "user data" and g.dead and g.value is None
+
+
+def test_queued_greenlets_are_collected_in_cycles_once_started(in_hub):
+    # spawn() leaves a queued greenlet out of the cycle collector's sight
+    # (the hub holds it); once started it is tracked again, so a cycle
+    # through a finished greenlet is still collected.
+    import gc
+    import weakref
+
+    class Box:
+        pass
+
+    def body(box):
+        box.me = greenlet_ref[0]
+        return box  # cycle: greenlet.value -> box -> greenlet
+
+    box = Box()
+    greenlet_ref = [None]
+    g = tf.spawn(body, box)
+    greenlet_ref[0] = g
+    assert not gc.is_tracked(g)
+    g.join()
+    assert gc.is_tracked(g)
+    dead = weakref.ref(box)
+    del g, box, greenlet_ref[0]
+    gc.collect()
+    assert dead() is None
