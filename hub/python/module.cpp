@@ -10,6 +10,7 @@
 #include "hub/python/green_hub.hpp"
 #include "hub/python/greenlet_api.hpp"
 #include "hub/python/module.hpp"
+#include "hub/python/coop_lock.hpp"
 #include "hub/python/hidden_frames.hpp"
 #include "hub/python/socket_ops.hpp"
 #include "hub/python/stack_chunks.hpp"
@@ -709,7 +710,7 @@ PyObject* init_module() {
   stack_chunks::install();
   PyRef m = PyRef::steal(PyModule_Create(&g_module));
   if (!m || add_objects(m.get()) < 0 || add_socket_ops(m.get()) < 0 ||
-      add_hidden_frames(m.get()) < 0)
+      add_hidden_frames(m.get()) < 0 || add_coop_lock(m.get()) < 0)
     return nullptr;
   return m.release();
 }

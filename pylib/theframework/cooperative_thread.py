@@ -11,14 +11,11 @@ through the hub's eventfd.
 """
 import sys
 from _weakref import ref as _weakref
-from collections import deque
 
 from greenlet import getcurrent
 
 from theframework._core import core
 
-_Waiter = core.Waiter
-_TIMED_OUT = core.TIMED_OUT
 _hub_is_running = core.hub_is_running
 _originals = {}  # filled by install(): the _thread originals
 TIMEOUT_MAX = None
@@ -49,129 +46,10 @@ def get_ident():
     return id(_current_thread_greenlet())
 
 
-def _check_timeout(blocking, timeout):
-    if timeout != -1:
-        if not blocking:
-            raise ValueError("can't specify a timeout for a non-blocking call")
-        if timeout < 0:
-            raise ValueError("timeout value must be a non-negative number")
-        if timeout > TIMEOUT_MAX:
-            raise OverflowError("timeout value is too large")
-        return timeout
-    return None
-
-
-class _RealWaiter:
-    """How a real OS thread waits for a cooperative lock."""
-
-    __slots__ = ("lock",)
-
-    def __init__(self):
-        self.lock = _originals["allocate_lock"]()
-        self.lock.acquire()
-
-    def wait(self, timeout):
-        ok = self.lock.acquire(True, -1 if timeout is None else timeout)
-        return None if ok else _TIMED_OUT
-
-    def wake(self):
-        try:
-            self.lock.release()
-        except RuntimeError:
-            return False
-        return True
-
-
-def _wake(waiter):
-    if isinstance(waiter, _RealWaiter):
-        return waiter.wake()
-    if _hub_is_running() and waiter.wake():
-        return True
-    return waiter.wake_threadsafe()
-
-
-class LockType:
-    """A lock whose waiters are greenlets (or real threads): acquiring a
-    held lock parks the greenlet and lets the hub run others."""
-
-    __slots__ = ("_locked", "_waiters", "__weakref__")
-
-    def __init__(self):
-        self._locked = False
-        self._waiters = deque()
-
-    def acquire(self, blocking=True, timeout=-1):
-        timeout = _check_timeout(blocking, timeout)
-        if not self._locked:
-            self._locked = True
-            return True
-        if not blocking:
-            return False
-        return self._acquire_slow(timeout)
-
-    def _acquire_slow(self, timeout):
-        from time import monotonic
-        deadline = None if timeout is None else monotonic() + timeout
-        while True:
-            w = _Waiter() if _hub_is_running() else _RealWaiter()
-            self._waiters.append(w)
-            left = None if deadline is None else max(0.0, deadline - monotonic())
-            try:
-                result = w.wait(left)
-            except BaseException:
-                self._withdraw(w)
-                raise
-            if not self._locked:
-                self._locked = True
-                return True
-            if result is _TIMED_OUT:
-                self._withdraw(w)
-                return False
-
-    def _withdraw(self, w):
-        try:
-            self._waiters.remove(w)
-        except ValueError:
-            # We were woken but are leaving: pass the wake-up on.
-            if not self._locked:
-                self._wake_one()
-
-    def _wake_one(self):
-        while self._waiters:
-            if _wake(self._waiters.popleft()):
-                return
-
-    def release(self):
-        if not self._locked:
-            raise RuntimeError("release unlocked lock")
-        self._locked = False
-        if self._waiters:
-            self._wake_one()
-
-    def locked(self):
-        return self._locked
-
-    def _at_fork_reinit(self):
-        self._locked = False
-        self._waiters = deque()
-
-    acquire_lock = acquire
-    release_lock = release
-    locked_lock = locked
-
-    def __enter__(self):
-        return self.acquire()
-
-    def __exit__(self, *exc):
-        self.release()
-
-    def __repr__(self):
-        state = "locked" if self._locked else "unlocked"
-        return "<%s %s object at %#x>" % (state, "_thread.lock", id(self))
-
-
-def allocate_lock():
-    return LockType()
+#: The cooperative _thread.lock (C, hub/python/coop_lock.cpp): a held lock
+#: parks the greenlet; a real OS thread blocks on an OS lock of its own.
+LockType = core.LockType
+allocate_lock = core.allocate_lock
 
 
 class RLock:
@@ -180,7 +58,7 @@ class RLock:
     __slots__ = ("_block", "_owner", "_count", "__weakref__")
 
     def __init__(self):
-        self._block = LockType()
+        self._block = allocate_lock()
         self._owner = None
         self._count = 0
 
@@ -252,7 +130,7 @@ def _set_sentinel():
     it; Thread.join waits for it), as _thread does when a thread dies."""
     if not _hub_is_running():
         return _originals["_set_sentinel"]()  # a real thread's
-    lock = LockType()
+    lock = allocate_lock()
     g = getcurrent()
     sentinels = getattr(g, "_tf_sentinels", None)
     if sentinels is None:

@@ -1,0 +1,16 @@
+// The cooperative _thread.lock: what threading.Lock(), Condition, Event,
+// Semaphore and queue.Queue wait on once _thread is patched. Acquiring a
+// held lock parks the greenlet (the hub runs others); a real OS thread (the
+// escape hatch, or a thread with no running hub) blocks on an OS lock of
+// its own instead. The lock holds no Python references, so it is not
+// tracked by the cycle collector, like python3's.
+#pragma once
+
+#include <Python.h>
+
+namespace tf::core {
+
+// Adds LockType and allocate_lock() to the module.
+int add_coop_lock(PyObject* module);
+
+}  // namespace tf::core
