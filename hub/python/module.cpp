@@ -121,11 +121,6 @@ PyObject* spawn_task(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObjec
                          Py_None, Py_None, Py_None, Py_None};
   for (int i = 0; i < 8; ++i)
     if (PyObject_SetAttr(g.get(), g_task_fields[i], values[i]) < 0) return nullptr;
-  // Until it starts, the hub's ready queue holds it: it cannot be garbage,
-  // so the cycle collector need not traverse it (100,000 queued greenlets
-  // made every collection during a burst of spawns slow). The hub tracks it
-  // again just before it starts (GreenHub::run_ready).
-  PyObject_GC_UnTrack(g.get());
   hub->schedule_switch(g.get(), nullptr);
   return g.release();
 }

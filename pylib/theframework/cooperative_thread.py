@@ -12,7 +12,7 @@ through the hub's eventfd.
 import sys
 from _weakref import ref as _weakref
 
-from greenlet import getcurrent
+from greenlet import getcurrent, greenlet
 
 from theframework._core import core
 
@@ -144,6 +144,37 @@ def _report_unhandled(function, exc):
     core.write_unraisable(exc, "in thread started by", function)
 
 
+class _ThreadGreenlet(greenlet):
+    """A greenlet-thread: function(*args, **kwargs), then what _thread does
+    when a thread ends. Slots, not a closure: one object per thread."""
+
+    __slots__ = ("_function", "_args", "_kwargs", "_tf_sentinels")
+
+    def run(self):
+        global _live_threads
+        _live_threads += 1
+        function = self._function
+        try:
+            function(*self._args, **(self._kwargs or {}))
+        except SystemExit:
+            pass
+        except BaseException as exc:
+            _report_unhandled(function, exc)
+        finally:
+            _live_threads -= 1
+            self._function = self._args = self._kwargs = None
+            sentinels = self._tf_sentinels
+            if sentinels:
+                threading = sys.modules.get("threading")
+                for lock in sentinels:
+                    if lock.locked():
+                        lock.release()
+                    if threading is not None:
+                        # What threading's _maintain_shutdown_locks() would
+                        # prune later, in O(n) per thread: done here, in O(1).
+                        threading._shutdown_locks.discard(lock)
+
+
 def start_new_thread(function, args, kwargs=None, /):
     """Start function(*args, **kwargs) in a new greenlet; returns its ident."""
     if not callable(function):
@@ -155,28 +186,13 @@ def start_new_thread(function, args, kwargs=None, /):
     if not _hub_is_running():
         # No hub here (a real thread, interpreter shutdown): a real thread.
         return _originals["start_new_thread"](function, args, kwargs or {})
-
-    def run():
-        global _live_threads
-        _live_threads += 1
-        try:
-            function(*args, **(kwargs or {}))
-        except SystemExit:
-            pass
-        except BaseException as exc:
-            _report_unhandled(function, exc)
-        finally:
-            _live_threads -= 1
-            threading = sys.modules.get("threading")
-            for lock in getattr(getcurrent(), "_tf_sentinels", ()):
-                if lock.locked():
-                    lock.release()
-                if threading is not None:
-                    # What threading's _maintain_shutdown_locks() would prune
-                    # later, in O(n) per thread: done here, in O(1).
-                    threading._shutdown_locks.discard(lock)
-
-    return id(core.spawn_raw(run))
+    g = _ThreadGreenlet(None, core.get_hub_greenlet())
+    g._function = function
+    g._args = args
+    g._kwargs = kwargs
+    g._tf_sentinels = None
+    core.schedule(g)
+    return id(g)
 
 
 start_new = start_new_thread
@@ -218,7 +234,31 @@ def make_interrupt_main(original):
                 core.throw(main, e)
         core.call_soon(deliver)
     interrupt_main.__doc__ = original.__doc__
+    interrupt_main.__module__ = "_thread"
     return interrupt_main
+
+
+class _IdentName:
+    """Stands in for the thread in ExceptHookArgs so that the original hook
+    names the greenlet-thread by its ident, not by the OS thread's."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, ident):
+        self.name = ident
+
+
+def make_excepthook(original, args_type):
+    def _excepthook(args, /):
+        """Handle uncaught Thread.run() exception."""
+        if type(args) is args_type and args.thread is None and args.exc_type is not SystemExit \
+                and getattr(sys, "stderr", None) is not None:
+            args = args_type((args.exc_type, args.exc_value, args.exc_traceback, _IdentName(get_ident())))
+        return original(args)
+    _excepthook.__doc__ = original.__doc__
+    _excepthook.__module__ = "_thread"
+    _excepthook.__qualname__ = "_excepthook"
+    return _excepthook
 
 
 # --------------------------------------------------------------- local --
@@ -320,6 +360,18 @@ def _local_init(self, d):
 
 # ------------------------------------------------------------- install --
 
+excepthook = None  # set by install()
+
+
+def _named_like_thread():
+    """python3's replacements are _thread's builtins and types: same
+    __module__ (threading's __all__ test, pickling errors) and names."""
+    for obj, name in ((get_ident, "get_ident"), (start_new_thread, "start_new_thread"), (_count, "_count"),
+                      (_set_sentinel, "_set_sentinel"), (RLock, "RLock"), (local, "_local")):
+        obj.__module__ = "_thread"
+        obj.__qualname__ = obj.__name__ = name
+
+
 def install(thread_module):
     """The replacements for _thread's names."""
     global TIMEOUT_MAX
@@ -330,7 +382,10 @@ def install(thread_module):
     main = core.get_main_greenlet()
     if main is not None and _main_greenlet is None:
         adopt_main(main)
+    global excepthook
+    excepthook = make_excepthook(thread_module._excepthook, thread_module._ExceptHookArgs)
     return {
+        "_excepthook": excepthook,
         "allocate_lock": allocate_lock,
         "allocate": allocate_lock,
         "LockType": LockType,
@@ -343,3 +398,6 @@ def install(thread_module):
         "_count": _count,
         "interrupt_main": make_interrupt_main(thread_module.interrupt_main),
     }
+
+
+_named_like_thread()
