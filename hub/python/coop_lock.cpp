@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "hub/python/green_hub.hpp"
+#include "hub/python/greenlet_api.hpp"
 #include "hub/python/py_ref.hpp"
 
 namespace tf::core {
@@ -29,19 +30,57 @@ struct LockWaiter {
   std::shared_ptr<RealWait> real;
 };
 
-struct CoopLock {
-  PyObject_HEAD
+// A non-reentrant lock's state, shared by lock and RLock.
+struct LockState {
   bool locked;
   std::deque<LockWaiter>* waiters;  // made on first contention
+};
+
+struct CoopLock {
+  PyObject_HEAD
+  LockState state;
+  PyObject* weakrefs;
+};
+
+// python3's RLock: an inner lock plus the owner's ident and a count.
+struct CoopRLock {
+  PyObject_HEAD
+  LockState state;
+  unsigned long owner;
+  unsigned long count;
   PyObject* weakrefs;
 };
 
 PyTypeObject* g_lock_type = nullptr;
+PyTypeObject* g_rlock_type = nullptr;
 
-CoopLock* as_lock(PyObject* o) { return reinterpret_cast<CoopLock*>(o); }
+LockState* state_of(PyObject* o) { return &reinterpret_cast<CoopLock*>(o)->state; }
+CoopRLock* as_rlock(PyObject* o) { return reinterpret_cast<CoopRLock*>(o); }
+
+// ------------------------------------------------------------ identity --
+// A greenlet-thread's ident is id(greenlet); the program's greenlet is the
+// main thread, also when code runs on its OS thread's root greenlet (at
+// exit, before the hub).
+PyObject* g_main_greenlet = nullptr;  // strong
+unsigned long g_main_os_ident = 0;
+
+unsigned long current_ident() {
+  if (!greenlet::import_api()) {
+    PyErr_Clear();
+    return PyThread_get_thread_ident();
+  }
+  PyRef g = greenlet::current();
+  if (!g) {
+    PyErr_Clear();
+    return PyThread_get_thread_ident();
+  }
+  if (g_main_greenlet && !greenlet::has_parent(g.get()) && PyThread_get_thread_ident() == g_main_os_ident)
+    return reinterpret_cast<unsigned long>(g_main_greenlet);
+  return reinterpret_cast<unsigned long>(g.get());
+}
 
 // Wakes the first waiter that is still waiting; false when none is.
-bool wake_one(CoopLock* self) {
+bool wake_one(LockState* self) {
   while (self->waiters && !self->waiters->empty()) {
     LockWaiter w = std::move(self->waiters->front());
     self->waiters->pop_front();
@@ -63,7 +102,7 @@ bool wake_one(CoopLock* self) {
 }
 
 // Removes our entry if a waker has not taken it; true if it was still there.
-bool withdraw(CoopLock* self, const LockWaiter& me) {
+bool withdraw(LockState* self, const LockWaiter& me) {
   if (!self->waiters) return false;
   for (auto it = self->waiters->begin(); it != self->waiters->end(); ++it) {
     bool same = me.real ? it->real == me.real : (it->hub_serial == me.hub_serial && it->name == me.name);
@@ -76,7 +115,7 @@ bool withdraw(CoopLock* self, const LockWaiter& me) {
 }
 
 struct ParkContext {
-  CoopLock* lock;
+  LockState* lock;
   LockWaiter* entry;
 };
 
@@ -89,7 +128,7 @@ void enqueue_parked(void* ctx, uint64_t name) {
 enum class Outcome { kWoken, kTimedOut, kFailed };
 
 // One wait in the queue: parked on the hub, or blocked on an OS lock.
-Outcome wait_once(CoopLock* self, LockWaiter* entry, _PyTime_t timeout) {
+Outcome wait_once(LockState* self, LockWaiter* entry, _PyTime_t timeout) {
   if (GreenHub::cooperative_here()) {
     GreenHub* hub = GreenHub::current();
     entry->hub_serial = hub->serial();
@@ -122,10 +161,11 @@ Outcome wait_once(CoopLock* self, LockWaiter* entry, _PyTime_t timeout) {
 }
 
 // Waits for the lock; timeout < 0: no limit. -1 with an exception, else 0/1.
-int acquire_slow(CoopLock* self, _PyTime_t timeout) {
+// `owner` is the Python object the state lives in.
+int acquire_slow(PyObject* owner, LockState* self, _PyTime_t timeout) {
   _PyTime_t deadline = timeout < 0 ? -1 : _PyTime_GetMonotonicClock() + timeout;
   if (!self->waiters) self->waiters = new std::deque<LockWaiter>();
-  Py_INCREF(self);  // the lock outlives our wait even if its owner drops it
+  Py_INCREF(owner);  // the lock outlives our wait even if its owner drops it
   int result;
   for (;;) {
     _PyTime_t left = deadline < 0 ? -1 : deadline - _PyTime_GetMonotonicClock();
@@ -150,7 +190,7 @@ int acquire_slow(CoopLock* self, _PyTime_t timeout) {
     }
     // Woken, but another caller took the lock first: wait again.
   }
-  Py_DECREF(self);
+  Py_DECREF(owner);
   return result;
 }
 
@@ -186,51 +226,59 @@ bool parse_acquire_args(PyObject* args, PyObject* kwargs, _PyTime_t* timeout) {
   return true;
 }
 
+// 1 taken, 0 not (timeout), -1 exception.
+int acquire_state(PyObject* owner, LockState* self, _PyTime_t timeout) {
+  if (!self->locked) {
+    self->locked = true;
+    return 1;
+  }
+  if (timeout == 0) return 0;
+  return acquire_slow(owner, self, timeout);
+}
+
+void release_state(LockState* self) {
+  self->locked = false;
+  wake_one(self);
+}
+
 PyObject* Lock_acquire(PyObject* o, PyObject* args, PyObject* kwargs) {
   _PyTime_t timeout;
   if (!parse_acquire_args(args, kwargs, &timeout)) return nullptr;
-  CoopLock* self = as_lock(o);
-  if (!self->locked) {
-    self->locked = true;
-    Py_RETURN_TRUE;
-  }
-  if (timeout == 0) Py_RETURN_FALSE;
-  int r = acquire_slow(self, timeout);
+  int r = acquire_state(o, state_of(o), timeout);
   return r < 0 ? nullptr : PyBool_FromLong(r);
 }
 
 PyObject* Lock_release(PyObject* o, PyObject*) {
-  CoopLock* self = as_lock(o);
+  LockState* self = state_of(o);
   if (!self->locked) {
     PyErr_SetString(PyExc_RuntimeError, "release unlocked lock");
     return nullptr;
   }
-  self->locked = false;
-  wake_one(self);
+  release_state(self);
   Py_RETURN_NONE;
 }
 
 PyObject* Lock_exit(PyObject* o, PyObject*) { return Lock_release(o, nullptr); }
 
-PyObject* Lock_locked(PyObject* o, PyObject*) { return PyBool_FromLong(as_lock(o)->locked); }
+PyObject* Lock_locked(PyObject* o, PyObject*) { return PyBool_FromLong(state_of(o)->locked); }
 
 PyObject* Lock_at_fork_reinit(PyObject* o, PyObject*) {
-  CoopLock* self = as_lock(o);
+  LockState* self = state_of(o);
   self->locked = false;
   if (self->waiters) self->waiters->clear();  // their greenlets and threads are the parent's
   Py_RETURN_NONE;
 }
 
 PyObject* Lock_repr(PyObject* o) {
-  return PyUnicode_FromFormat("<%s %s object at %p>", as_lock(o)->locked ? "locked" : "unlocked",
+  return PyUnicode_FromFormat("<%s %s object at %p>", state_of(o)->locked ? "locked" : "unlocked",
                               Py_TYPE(o)->tp_name, o);
 }
 
 void Lock_dealloc(PyObject* o) {
-  CoopLock* self = as_lock(o);
+  CoopLock* self = reinterpret_cast<CoopLock*>(o);
   PyTypeObject* type = Py_TYPE(o);
   if (self->weakrefs) PyObject_ClearWeakRefs(o);
-  delete self->waiters;
+  delete self->state.waiters;
   type->tp_free(o);
   Py_DECREF(type);
 }
@@ -274,8 +322,7 @@ PyMemberDef g_lock_members[] = {
 PyObject* allocate_lock(PyObject*, PyObject*) {
   CoopLock* self = PyObject_New(CoopLock, g_lock_type);
   if (!self) return nullptr;
-  self->locked = false;
-  self->waiters = nullptr;
+  self->state = LockState{false, nullptr};
   self->weakrefs = nullptr;
   return reinterpret_cast<PyObject*>(self);
 }
@@ -284,6 +331,168 @@ PyMethodDef g_allocate_lock_def = {
     "allocate_lock", allocate_lock, METH_NOARGS,
     "allocate_lock() -> lock object\n(allocate() is an obsolete synonym)\n\n"
     "Create a new lock object. See help(type(threading.Lock())) for\ninformation about locks."};
+
+// ---------------------------------------------------------------- RLock --
+
+PyObject* RLock_new(PyTypeObject* type, PyObject*, PyObject*) {
+  PyObject* o = type->tp_alloc(type, 0);
+  if (!o) return nullptr;
+  CoopRLock* self = as_rlock(o);
+  self->state = LockState{false, nullptr};
+  self->owner = 0;
+  self->count = 0;
+  self->weakrefs = nullptr;
+  return o;
+}
+
+PyObject* RLock_acquire(PyObject* o, PyObject* args, PyObject* kwargs) {
+  _PyTime_t timeout;
+  if (!parse_acquire_args(args, kwargs, &timeout)) return nullptr;
+  CoopRLock* self = as_rlock(o);
+  unsigned long me = current_ident();
+  if (self->count > 0 && self->owner == me) {
+    if (self->count + 1 == 0) {
+      PyErr_SetString(PyExc_OverflowError, "Internal lock count overflowed");
+      return nullptr;
+    }
+    ++self->count;
+    Py_RETURN_TRUE;
+  }
+  int r = acquire_state(o, &self->state, timeout);
+  if (r < 0) return nullptr;
+  if (r) {
+    self->owner = me;
+    self->count = 1;
+  }
+  return PyBool_FromLong(r);
+}
+
+PyObject* RLock_release(PyObject* o, PyObject*) {
+  CoopRLock* self = as_rlock(o);
+  if (self->count == 0 || self->owner != current_ident()) {
+    PyErr_SetString(PyExc_RuntimeError, "cannot release un-acquired lock");
+    return nullptr;
+  }
+  if (--self->count == 0) {
+    self->owner = 0;
+    release_state(&self->state);
+  }
+  Py_RETURN_NONE;
+}
+
+PyObject* RLock_exit(PyObject* o, PyObject*) { return RLock_release(o, nullptr); }
+
+PyObject* RLock_release_save(PyObject* o, PyObject*) {
+  CoopRLock* self = as_rlock(o);
+  if (self->count == 0) {
+    PyErr_SetString(PyExc_RuntimeError, "cannot release un-acquired lock");
+    return nullptr;
+  }
+  unsigned long owner = self->owner, count = self->count;
+  self->owner = 0;
+  self->count = 0;
+  release_state(&self->state);
+  return Py_BuildValue("kk", count, owner);
+}
+
+PyObject* RLock_acquire_restore(PyObject* o, PyObject* args) {
+  unsigned long owner, count;
+  if (!PyArg_ParseTuple(args, "(kk):_acquire_restore", &count, &owner)) return nullptr;
+  CoopRLock* self = as_rlock(o);
+  if (acquire_state(o, &self->state, -1) < 0) return nullptr;
+  self->owner = owner;
+  self->count = count;
+  Py_RETURN_NONE;
+}
+
+PyObject* RLock_recursion_count(PyObject* o, PyObject*) {
+  CoopRLock* self = as_rlock(o);
+  return PyLong_FromUnsignedLong(self->owner == current_ident() ? self->count : 0);
+}
+
+PyObject* RLock_is_owned(PyObject* o, PyObject*) {
+  CoopRLock* self = as_rlock(o);
+  return PyBool_FromLong(self->count > 0 && self->owner == current_ident());
+}
+
+PyObject* RLock_at_fork_reinit(PyObject* o, PyObject*) {
+  CoopRLock* self = as_rlock(o);
+  self->state.locked = false;
+  if (self->state.waiters) self->state.waiters->clear();
+  self->owner = 0;
+  self->count = 0;
+  Py_RETURN_NONE;
+}
+
+PyObject* RLock_repr(PyObject* o) {
+  CoopRLock* self = as_rlock(o);
+  return PyUnicode_FromFormat("<%s %s object owner=%lu count=%lu at %p>", self->count ? "locked" : "unlocked",
+                              Py_TYPE(o)->tp_name, self->owner, self->count, o);
+}
+
+void RLock_dealloc(PyObject* o) {
+  CoopRLock* self = as_rlock(o);
+  PyTypeObject* type = Py_TYPE(o);
+  if (self->weakrefs) PyObject_ClearWeakRefs(o);
+  delete self->state.waiters;
+  type->tp_free(o);
+  Py_DECREF(type);
+}
+
+PyMethodDef g_rlock_methods[] = {
+    {"acquire", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(RLock_acquire)),
+     METH_VARARGS | METH_KEYWORDS,
+     "acquire(blocking=True) -> bool\n\nLock the lock.  `blocking` indicates whether we should wait\n"
+     "for the lock to be available or not.  If `blocking` is False\nand another thread holds the lock, "
+     "the method will return False\nimmediately.  If `blocking` is True and another thread holds\n"
+     "the lock, the method will wait for the lock to be released,\ntake it and then return True.\n"
+     "(note: the blocking operation is interruptible.)\n\nIn all other cases, the method will return True\n"
+     "immediately. Precisely, if the current thread already holds the lock,\nits internal counter is "
+     "simply incremented. If nobody holds the lock,\nthe lock is taken and its internal counter "
+     "initialized to 1."},
+    {"release", RLock_release, METH_NOARGS,
+     "release()\n\nRelease the lock, allowing another thread that is blocked waiting for\n"
+     "the lock to acquire the lock.  The lock must be in the locked state,\nand must be locked by the "
+     "same thread that unlocks it; otherwise a\n`RuntimeError` is raised.\n\nDo note that if the lock was "
+     "acquire()d several times in a row by the\ncurrent thread, release() needs to be called as many "
+     "times for the lock\nto be available for other threads."},
+    {"_is_owned", RLock_is_owned, METH_NOARGS, "For internal use by `threading.Condition`."},
+    {"_acquire_restore", RLock_acquire_restore, METH_VARARGS, "For internal use by `threading.Condition`."},
+    {"_release_save", RLock_release_save, METH_NOARGS, "For internal use by `threading.Condition`."},
+    {"_recursion_count", RLock_recursion_count, METH_NOARGS, "For internal use by reentrancy checks."},
+    {"__enter__", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(RLock_acquire)),
+     METH_VARARGS | METH_KEYWORDS, "Lock the lock."},
+    {"__exit__", RLock_exit, METH_VARARGS, "Release the lock."},
+    {"_at_fork_reinit", RLock_at_fork_reinit, METH_NOARGS, nullptr},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyMemberDef g_rlock_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(CoopRLock, weakrefs), READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
+PyObject* get_ident(PyObject*, PyObject*) { return PyLong_FromUnsignedLong(current_ident()); }
+
+PyObject* set_main_thread(PyObject*, PyObject* args) {
+  PyObject* g;
+  unsigned long os_ident;
+  if (!PyArg_ParseTuple(args, "Ok:set_main_thread", &g, &os_ident)) return nullptr;
+  Py_XSETREF(g_main_greenlet, g == Py_None ? nullptr : Py_NewRef(g));
+  g_main_os_ident = os_ident;
+  Py_RETURN_NONE;
+}
+
+PyMethodDef g_get_ident_def = {
+    "get_ident", get_ident, METH_NOARGS,
+    "get_ident() -> integer\n\nReturn a non-zero integer that uniquely identifies the current thread\n"
+    "amongst other threads that exist simultaneously.\nThis may be used to identify per-thread resources.\n"
+    "Even though on some platforms threads identities may appear to be\nallocated consecutive numbers "
+    "starting at 1, this behavior should not\nbe relied upon, and the number should be seen purely as a "
+    "magic cookie.\nA thread's identity may be reused for another thread after it exits."};
+PyMethodDef g_set_main_thread_def = {
+    "set_main_thread", set_main_thread, METH_VARARGS,
+    "set_main_thread(greenlet, os_ident): the greenlet that is the main thread, and its OS thread."};
 
 }  // namespace
 
@@ -314,7 +523,26 @@ int add_coop_lock(PyObject* module) {
   if (!module_name) return -1;
   PyRef factory = PyRef::steal(PyCFunction_NewEx(&g_allocate_lock_def, nullptr, module_name.get()));
   if (!factory) return -1;
-  return PyModule_AddObjectRef(module, "allocate_lock", factory.get());
+  if (PyModule_AddObjectRef(module, "allocate_lock", factory.get()) < 0) return -1;
+
+  PyType_Slot rlock_slots[] = {
+      {Py_tp_new, reinterpret_cast<void*>(RLock_new)},
+      {Py_tp_dealloc, reinterpret_cast<void*>(RLock_dealloc)},
+      {Py_tp_repr, reinterpret_cast<void*>(RLock_repr)},
+      {Py_tp_methods, g_rlock_methods},
+      {Py_tp_members, g_rlock_members},
+      {0, nullptr},
+  };
+  PyType_Spec rlock_spec = {"_thread.RLock", sizeof(CoopRLock), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+                            rlock_slots};
+  PyObject* rlock_type = PyType_FromSpec(&rlock_spec);
+  if (!rlock_type) return -1;
+  g_rlock_type = reinterpret_cast<PyTypeObject*>(rlock_type);
+  if (PyModule_AddObjectRef(module, "RLock", rlock_type) < 0) return -1;
+  PyRef ident = PyRef::steal(PyCFunction_NewEx(&g_get_ident_def, nullptr, module_name.get()));
+  if (!ident || PyModule_AddObjectRef(module, "get_ident", ident.get()) < 0) return -1;
+  PyRef setter = PyRef::steal(PyCFunction_NewEx(&g_set_main_thread_def, nullptr, nullptr));
+  return setter ? PyModule_AddObjectRef(module, "set_main_thread", setter.get()) : -1;
 }
 
 }  // namespace tf::core

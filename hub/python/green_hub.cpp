@@ -245,9 +245,14 @@ void GreenHub::track_before_start(PyObject* greenlet) {
 void GreenHub::switch_into(PyObject* greenlet, PyObject* args) {
   in_hub_ = false;
   resumed_at_ = hub::Clock::now();
+  resumed_ = greenlet;
+  hub_recursion_remaining_ = PyThreadState_Get()->recursion_remaining;
   PyRef r = greenlet::switch_to(greenlet, args);
   in_hub_ = true;
-  after_switch_back(greenlet, std::move(r));
+  // run_first() may have handed control on to another greenlet since.
+  PyObject* came_back = resumed_ ? resumed_ : greenlet;
+  resumed_ = nullptr;
+  after_switch_back(came_back, std::move(r));
 }
 
 WaitStatus GreenHub::yield_if_due() {
@@ -264,9 +269,12 @@ void GreenHub::throw_into(PyObject* greenlet, PyObject* exception) {
   PyRef tb = PyRef::steal(value ? PyException_GetTraceback(value) : nullptr);
   in_hub_ = false;
   resumed_at_ = hub::Clock::now();
+  resumed_ = greenlet;
   PyRef r = greenlet::throw_into(greenlet, type, value, tb.get());
   in_hub_ = true;
-  after_switch_back(greenlet, std::move(r));
+  PyObject* came_back = resumed_ ? resumed_ : greenlet;
+  resumed_ = nullptr;
+  after_switch_back(came_back, std::move(r));
 }
 
 void GreenHub::report_child_error(PyObject* context, const char* header) {
@@ -459,6 +467,25 @@ WaitStatus GreenHub::sleep(double seconds) {
   }
   WaitResult done;
   WaitStatus status = finish_wait(name, &done);
+  return status == WaitStatus::kTimedOut ? WaitStatus::kReady : status;
+}
+
+WaitStatus GreenHub::run_first(PyObject* greenlet) {
+  WaiterSlot& w = begin_wait();
+  uint64_t name = w.name();
+  fire(name, Outcome::kTimer, 0, nullptr);  // our turn, at the back of the ready queue
+  PyRef keep = PyRef::borrow(greenlet);     // alive until the hub is done with it
+  resumed_at_ = hub::Clock::now();
+  resumed_ = greenlet;
+  // A new greenlet starts at its starter's recursion depth: give it the
+  // hub's, as if the hub had started it, and keep ours for our return.
+  PyThreadState* tstate = PyThreadState_Get();
+  int our_remaining = tstate->recursion_remaining;
+  if (hub_recursion_remaining_ > 0) tstate->recursion_remaining = hub_recursion_remaining_;
+  bool resumed = greenlet::switch_to(greenlet).get() != nullptr;
+  tstate->recursion_remaining = our_remaining;
+  WaitResult done;
+  WaitStatus status = collect_wait(name, resumed, &done);
   return status == WaitStatus::kTimedOut ? WaitStatus::kReady : status;
 }
 

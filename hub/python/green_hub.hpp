@@ -119,6 +119,10 @@ class GreenHub final : public hub::Loop::Events {
   // `exception` and its operation cancelled; orphans accepted on it are closed.
   void fd_closing(int fd, PyObject* exception);
   WaitStatus sleep(double seconds);
+  // Switches to `greenlet` (a new child of the hub) at once; the caller
+  // resumes in its turn, as after sleep(0). Thread.start() returns once
+  // the new thread runs, so running it first spares a wake-up round trip.
+  WaitStatus run_first(PyObject* greenlet);
   // Yields (sleep(0)) when the current greenlet has run for longer than
   // the switch interval since it was last resumed: python3's threads are
   // preempted every sys.getswitchinterval(); a greenlet that always finds
@@ -208,6 +212,12 @@ class GreenHub final : public hub::Loop::Events {
   PyRef main_result_;
   SavedError main_error_;
   hub::Clock::time_point resumed_at_{};
+  // The greenlet the hub last handed control to (borrowed): when control
+  // comes back because a greenlet ended, this is the one that did.
+  PyObject* resumed_ = nullptr;
+  // The hub greenlet's tstate->recursion_remaining when it last switched
+  // into a greenlet (run_first starts greenlets at the hub's depth).
+  int hub_recursion_remaining_ = 0;
   bool running_ = false;
   bool in_hub_ = false;
   long holds_ = 0;

@@ -36,6 +36,12 @@ bool is_dead(PyObject* g) {
   return PyGreenlet_STARTED(pg) && !PyGreenlet_ACTIVE(pg);
 }
 
+bool has_parent(PyObject* g) {
+  PyGreenlet* parent = PyGreenlet_GET_PARENT(reinterpret_cast<PyGreenlet*>(g));
+  Py_XDECREF(parent);
+  return parent != nullptr;
+}
+
 PyTypeObject* greenlet_type() { return &PyGreenlet_Type; }
 
 bool is_greenlet(PyObject* o) { return PyGreenlet_Check(o); }

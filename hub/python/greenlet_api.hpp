@@ -23,6 +23,7 @@ bool is_dead(PyObject* g);       // started and finished
 bool is_started(PyObject* g);
 bool is_greenlet(PyObject* o);
 PyTypeObject* greenlet_type();
+bool has_parent(PyObject* g);
 PyObject* greenlet_exit_type();  // borrowed
 
 }  // namespace tf::core::greenlet

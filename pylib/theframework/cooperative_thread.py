@@ -32,6 +32,7 @@ def adopt_main(greenlet):
     global _main_greenlet, _main_os_ident
     _main_greenlet = greenlet
     _main_os_ident = _originals["get_ident"]()
+    core.set_main_thread(greenlet, _main_os_ident)
 
 
 def _current_thread_greenlet():
@@ -41,9 +42,9 @@ def _current_thread_greenlet():
     return g
 
 
-def get_ident():
-    """The identity of the current greenlet (a "thread")."""
-    return id(_current_thread_greenlet())
+#: The identity of the current greenlet (a "thread"): id() of its greenlet,
+#: or of the program's greenlet on the main OS thread's root greenlet. C.
+get_ident = core.get_ident
 
 
 #: The cooperative _thread.lock (C, hub/python/coop_lock.cpp): a held lock
@@ -52,68 +53,8 @@ LockType = core.LockType
 allocate_lock = core.allocate_lock
 
 
-class RLock:
-    """A reentrant lock owned by a greenlet."""
-
-    __slots__ = ("_block", "_owner", "_count", "__weakref__")
-
-    def __init__(self):
-        self._block = allocate_lock()
-        self._owner = None
-        self._count = 0
-
-    def acquire(self, blocking=True, timeout=-1):
-        me = get_ident()
-        if self._owner == me:
-            self._count += 1
-            return True
-        if self._block.acquire(blocking, timeout):
-            self._owner = me
-            self._count = 1
-            return True
-        return False
-
-    __enter__ = acquire
-
-    def release(self):
-        if self._owner != get_ident():
-            raise RuntimeError("cannot release un-acquired lock")
-        self._count -= 1
-        if not self._count:
-            self._owner = None
-            self._block.release()
-
-    def __exit__(self, *exc):
-        self.release()
-
-    def _is_owned(self):
-        return self._owner == get_ident()
-
-    def _release_save(self):
-        if self._count == 0:
-            raise RuntimeError("cannot release un-acquired lock")
-        state = (self._count, self._owner)
-        self._count = 0
-        self._owner = None
-        self._block.release()
-        return state
-
-    def _acquire_restore(self, state):
-        self._block.acquire()
-        self._count, self._owner = state
-
-    def _recursion_count(self):
-        return self._count if self._owner == get_ident() else 0
-
-    def _at_fork_reinit(self):
-        self._block._at_fork_reinit()
-        self._owner = None
-        self._count = 0
-
-    def __repr__(self):
-        return "<%s %s.%s object owner=%r count=%d at %s>" % (
-            "locked" if self._block.locked() else "unlocked", "_thread", "RLock",
-            self._owner, self._count, hex(id(self)))
+#: The cooperative _thread.RLock (C): owned by a greenlet-thread.
+RLock = core.RLock
 
 
 # ------------------------------------------------------------- threads --
@@ -191,8 +132,11 @@ def start_new_thread(function, args, kwargs=None, /):
     g._args = args
     g._kwargs = kwargs
     g._tf_sentinels = None
-    core.schedule(g)
-    return id(g)
+    ident = id(g)
+    # Run it first: python3's Thread.start() waits until the thread runs,
+    # and this spares that wait its round trip through the hub.
+    core.start_now(g)
+    return ident
 
 
 start_new = start_new_thread
@@ -366,8 +310,8 @@ excepthook = None  # set by install()
 def _named_like_thread():
     """python3's replacements are _thread's builtins and types: same
     __module__ (threading's __all__ test, pickling errors) and names."""
-    for obj, name in ((get_ident, "get_ident"), (start_new_thread, "start_new_thread"), (_count, "_count"),
-                      (_set_sentinel, "_set_sentinel"), (RLock, "RLock"), (local, "_local")):
+    for obj, name in ((start_new_thread, "start_new_thread"), (_count, "_count"),
+                      (_set_sentinel, "_set_sentinel"), (local, "_local")):
         obj.__module__ = "_thread"
         obj.__qualname__ = obj.__name__ = name
 
