@@ -294,6 +294,7 @@ void GreenHub::report_child_error(PyObject* context, const char* header) {
 GreenHub::WaiterSlot& GreenHub::begin_wait() {
   WaiterSlot& w = waiters_.acquire();
   w.value.greenlet = greenlet::current();
+  if (w.value.greenlet.get() == main_.get()) main_waiter_ = w.name();
   return w;
 }
 
@@ -524,9 +525,27 @@ void GreenHub::schedule_throw(PyObject* greenlet, PyObject* exception) {
 void GreenHub::throw_soon(PyObject* greenlet, PyObject* exception) {
   if (in_hub_ && running_) {
     if (!greenlet::is_dead(greenlet)) throw_into(greenlet, exception);
-  } else {
-    schedule_throw(greenlet, exception);
+    return;
   }
+  // The main greenlet parked in a wait: that wait ends with the exception,
+  // in its turn, even if it was about to resume normally (a signal handler
+  // or interrupt_main() raising in another greenlet-thread: python3 raises
+  // it in the main thread at once, not whenever the hub gets to it).
+  if (greenlet == main_.get() && main_waiter_) {
+    WaiterSlot* w = waiters_.find(main_waiter_);
+    // (Not over a finished accept: its new connection must not be lost.)
+    if (w && w->value.greenlet.get() == greenlet &&
+        !(w->value.fired && w->value.accepting && w->value.outcome == Outcome::kOpDone)) {
+      if (!w->value.fired) {
+        fire(main_waiter_, Outcome::kThrown, 0, exception);
+      } else {
+        w->value.outcome = Outcome::kThrown;
+        w->value.value = PyRef::borrow(exception);
+      }
+      return;
+    }
+  }
+  schedule_throw(greenlet, exception);
 }
 
 namespace {

@@ -218,6 +218,8 @@ class GreenHub final : public hub::Loop::Events {
   // The hub greenlet's tstate->recursion_remaining when it last switched
   // into a greenlet (run_first starts greenlets at the hub's depth).
   int hub_recursion_remaining_ = 0;
+  // The main greenlet's latest waiter (throw_soon ends that wait).
+  uint64_t main_waiter_ = 0;
   bool running_ = false;
   bool in_hub_ = false;
   long holds_ = 0;

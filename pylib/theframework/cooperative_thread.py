@@ -161,8 +161,9 @@ def os_thread_of(thread_id):
 
 def make_interrupt_main(original):
     def interrupt_main(signum=2, /):
-        """Simulate the arrival of a signal in the main thread: its handler
-        runs in the program's greenlet (the main thread), not in the caller."""
+        """Simulate the arrival of a signal in the main thread: the handler
+        runs at once (every greenlet-thread is on the main OS thread) and
+        what it raises ends the main thread's current wait."""
         import signal
         main = core.get_main_greenlet()
         if main is None or getcurrent() is main or not _hub_is_running():
@@ -170,13 +171,10 @@ def make_interrupt_main(original):
         handler = signal.getsignal(signum)
         if handler in (signal.SIG_IGN, signal.SIG_DFL, None):
             return original(signum)  # python3: nothing happens
-
-        def deliver():
-            try:
-                handler(signum, None)
-            except BaseException as e:
-                core.throw(main, e)
-        core.call_soon(deliver)
+        try:
+            handler(signum, None)
+        except BaseException as e:
+            core.throw(main, e)
     interrupt_main.__doc__ = original.__doc__
     interrupt_main.__module__ = "_thread"
     return interrupt_main

@@ -309,3 +309,43 @@ def test_threads_left_real_with_the_opt_out():
         print(out, threading.Lock)
     """, env={"TFPYTHON_PATCH_THREADS": "0"})
     assert r.stdout.startswith("[False] <built-in function allocate_lock>"), r.stdout + r.stderr
+
+
+def test_interrupt_main_from_a_thread_raises_in_main_at_its_wait(in_hub):
+    # python3 raises KeyboardInterrupt in the main thread at once; the main
+    # greenlet gets it at the wait it is in (here: start() or join()), not
+    # later whenever the hub gets round to it.
+    import _thread
+
+    def call_interrupt():
+        _thread.interrupt_main()
+
+    t = threading.Thread(target=call_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        t.start()
+        t.join()
+    t.join()
+    time.sleep(0.01)  # nothing left pending for later
+
+
+def test_a_thread_that_always_finds_its_locks_free_still_yields(in_hub):
+    # Like python3's switch interval: a blocking acquire that succeeds at
+    # once still lets the others run now and then.
+    lock = threading.Lock()
+    stop = []
+    ticks = []
+
+    def spinner():
+        while not stop:
+            with lock:
+                pass
+
+    def ticker():
+        ticks.append(1)
+        stop.append(1)
+
+    s = threading.Thread(target=spinner)
+    s.start()
+    threading.Thread(target=ticker).start()
+    s.join(5)
+    assert ticks and not s.is_alive()
