@@ -49,6 +49,14 @@ class CooperativeSSLObject:
     def __getattr__(self, name):
         return getattr(self._obj, name)
 
+    def __setattr__(self, name, value):
+        # SSLSocket sets context and session on its _sslobj (SNI callbacks
+        # switch contexts this way): they belong to the wrapped object.
+        if name in CooperativeSSLObject.__slots__:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._obj, name, value)
+
 
 def make_sslsocket_class(ssl):
     core.set_ssl_errors(ssl.SSLWantReadError, ssl.SSLWantWriteError)

@@ -78,3 +78,45 @@ def test_tls_handshake_timeout_when_the_peer_is_silent(in_hub, contexts):
         client_ctx.wrap_socket(raw, server_hostname="localhost")
     raw.close()
     srv.close()
+
+
+def test_sni_callback_switches_the_context_and_sessions_resume(in_hub):
+    # SSLSocket sets .context (an SNI callback's usual move) and .session
+    # on its _sslobj: they must reach the wrapped OpenSSL object.
+    ca = trustme.CA()
+    fallback = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("other.test").configure_cert(fallback)
+    chosen = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(chosen)
+    chosen.maximum_version = fallback.maximum_version = ssl.TLSVersion.TLSv1_2  # sessions by ID
+    seen = []
+
+    def pick(sslobj, server_name, ctx):
+        seen.append(server_name)
+        sslobj.context = chosen
+
+    fallback.sni_callback = pick
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    srv = socket.create_server(("127.0.0.1", 0))
+
+    def serve(n):
+        for _ in range(n):
+            conn, _ = srv.accept()
+            with fallback.wrap_socket(conn, server_side=True) as s:
+                s.sendall(s.recv(100).upper())
+    threading.Thread(target=serve, args=(2,), daemon=True).start()
+    port = srv.getsockname()[1]
+    with socket.create_connection(("127.0.0.1", port)) as raw, \
+            client.wrap_socket(raw, server_hostname="localhost") as s:
+        s.sendall(b"hello")
+        assert s.recv(100) == b"HELLO"
+        assert s.context is client
+        session = s.session
+    assert seen == ["localhost"]
+    with socket.create_connection(("127.0.0.1", port)) as raw, \
+            client.wrap_socket(raw, server_hostname="localhost", session=session) as s:
+        s.sendall(b"again")
+        assert s.recv(100) == b"AGAIN"
+        assert s.session_reused
+    srv.close()
