@@ -37,11 +37,12 @@ void initialise(int argc, char** argv) {
 
   PyConfig config;
   PyConfig_InitPythonConfig(&config);
+  // Read once, by Py_InitializeFromConfig, as python3's own main does: a
+  // second read of an already-read config loses -X warn_default_encoding.
   status = PyConfig_SetBytesArgv(&config, argc, argv);
-  if (!PyStatus_Exception(status)) status = PyConfig_Read(&config);
   if (PyStatus_Exception(status)) {
     PyConfig_Clear(&config);
-    exit_on_status(status);  // -h, -V and usage errors exit here, as python3's do
+    exit_on_status(status);
   }
   if (PyImport_AppendInittab("_framework_core", PyInit__framework_core) < 0) {
     std::fprintf(stderr, "tfpython: cannot register _framework_core\n");
@@ -49,7 +50,7 @@ void initialise(int argc, char** argv) {
   }
   status = Py_InitializeFromConfig(&config);
   PyConfig_Clear(&config);
-  if (PyStatus_Exception(status)) exit_on_status(status);
+  if (PyStatus_Exception(status)) exit_on_status(status);  // -h, -V and usage errors exit here, as python3's do
 }
 
 bool patching_wanted() {

@@ -647,6 +647,8 @@ CASES = [
     C("flags-bb-q-u", "-bb", "-q", "-u", "-c", SHOW_FLAGS),
     C("flags-X-dev", "-X", "dev", "-c", SHOW_FLAGS),
     C("flags-X-utf8", "-X", "utf8", "-c", SHOW_FLAGS),
+    C("flags-X-warn-default-encoding", "-X", "warn_default_encoding", "-c",
+      SHOW_FLAGS + "\nopen('/dev/null').close()"),
     C("flags-P-R", "-P", "-R", "-c", SHOW_FLAGS),
     C("flags-interactive", "-i", "-c", SHOW_FLAGS),
     C("flags-from-env", "-c", SHOW_FLAGS,
