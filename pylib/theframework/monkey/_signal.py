@@ -11,4 +11,10 @@ def patches(_signal):
         from theframework.cooperative_thread import os_thread_of
         return original(os_thread_of(thread_id), signalnum)
     pthread_kill.__doc__ = original.__doc__
-    return {"pthread_kill": pthread_kill, **cooperative_signal.install(_signal)}
+    replacements = {"pthread_kill": pthread_kill, **cooperative_signal.install(_signal)}
+    for value in replacements.values():
+        if callable(value) and getattr(value, "__module__", "").startswith("theframework"):
+            # signal re-exports them, and pydoc (and test_signal) expect a
+            # Python-level function there to say it is signal's.
+            value.__module__ = "signal"
+    return replacements
