@@ -3,6 +3,9 @@
 // result; the model lives in green_hub.cpp.
 #include <Python.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <vector>
@@ -123,6 +126,67 @@ PyObject* spawn_task(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObjec
     if (PyObject_SetAttr(g.get(), g_task_fields[i], values[i]) < 0) return nullptr;
   hub->schedule_switch(g.get(), nullptr);
   return g.release();
+}
+
+// wait_signals(signals, timeout): sigwait/sigwaitinfo/sigtimedwait for the
+// hub: a signalfd for the set, readable on the ring. Returns the siginfo
+// fields (signo, code, errno, pid, uid, status, band), or None at the
+// timeout; NotImplemented when a signal of the set is not blocked in this
+// thread (signalfd would never see it: the caller uses the original).
+PyObject* wait_signals(PyObject*, PyObject* args) {
+  PyObject* signals;
+  PyObject* timeout_obj;
+  if (!PyArg_ParseTuple(args, "OO:wait_signals", &signals, &timeout_obj)) return nullptr;
+  double timeout;
+  if (!parse_timeout(timeout_obj, &timeout)) return nullptr;
+  sigset_t wanted, blocked;
+  sigemptyset(&wanted);
+  PyRef items = PyRef::steal(PySequence_Fast(signals, "signals must be iterable"));
+  if (!items) return nullptr;
+  for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(items.get()); ++i) {
+    long signum = PyLong_AsLong(PySequence_Fast_GET_ITEM(items.get(), i));
+    if (signum == -1 && PyErr_Occurred()) return nullptr;
+    if (signum <= 0 || signum >= NSIG) {
+      PyErr_Format(PyExc_ValueError, "signal number %ld out of range [1; %i]", signum, NSIG - 1);
+      return nullptr;
+    }
+    sigaddset(&wanted, static_cast<int>(signum));
+  }
+  pthread_sigmask(SIG_BLOCK, nullptr, &blocked);
+  for (int signum = 1; signum < NSIG; ++signum)
+    if (sigismember(&wanted, signum) == 1 && sigismember(&blocked, signum) != 1) Py_RETURN_NOTIMPLEMENTED;
+  int fd = signalfd(-1, &wanted, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (fd < 0) return PyErr_SetFromErrno(PyExc_OSError);
+  _PyTime_t deadline = timeout < 0 ? 0 : _PyTime_GetMonotonicClock() + static_cast<_PyTime_t>(std::ceil(timeout * 1e9));
+  PyObject* result = nullptr;
+  for (;;) {
+    signalfd_siginfo info;
+    ssize_t n = ::read(fd, &info, sizeof info);
+    if (n == static_cast<ssize_t>(sizeof info)) {
+      result = Py_BuildValue("(iiiiIiL)", static_cast<int>(info.ssi_signo), info.ssi_code, info.ssi_errno,
+                             static_cast<int>(info.ssi_pid), info.ssi_uid, info.ssi_status,
+                             static_cast<long long>(info.ssi_band));
+      break;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      PyErr_SetFromErrno(PyExc_OSError);
+      break;
+    }
+    double left = -1;
+    if (timeout >= 0) {
+      _PyTime_t rest = deadline - _PyTime_GetMonotonicClock();
+      if (rest <= 0) {
+        result = Py_NewRef(Py_None);
+        break;
+      }
+      left = _PyTime_AsSecondsDouble(rest);
+    }
+    int32_t revents;
+    WaitStatus status = GreenHub::current()->wait_fd(fd, POLLIN, left, &revents);
+    if (status == WaitStatus::kFailed) break;
+  }
+  ::close(fd);
+  return result;
 }
 
 // start_now(greenlet): a new greenlet (child of the hub) switched to at
@@ -654,6 +718,8 @@ PyMethodDef g_methods[] = {
     {"spawn", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(spawn_task)),
      METH_FASTCALL | METH_KEYWORDS,
      "spawn(function, *args, **kwargs): start function(*args, **kwargs) in a new greenlet; returns its handle."},
+    {"wait_signals", wait_signals, METH_VARARGS,
+     "wait_signals(signals, timeout): siginfo fields of a pending signal of the set, None at the timeout."},
     {"start_now", start_now, METH_O,
      "start_now(greenlet): switch to a new greenlet at once; the caller resumes in its turn."},
     {"spawn_raw", spawn_raw, METH_O, "spawn_raw(callable): a new greenlet, child of the hub, scheduled."},

@@ -71,8 +71,47 @@ def install(_signal):
             raise ValueError(_MAIN_THREAD_ONLY % "set_wakeup_fd")
         return original_set_wakeup_fd(*args, **kwargs)
 
+    original_sigwait = _signal.sigwait
+    original_sigwaitinfo = _signal.sigwaitinfo
+    original_sigtimedwait = _signal.sigtimedwait
+    siginfo = _signal.struct_siginfo
+
+    # The sigwait family waits on a signalfd through the hub; bad input, and
+    # sets with a signal not blocked here, go to the originals.
+    def _cooperative_wait(sigset, timeout):
+        if not core.hub_is_running():
+            return NotImplemented
+        try:
+            signals = list(sigset)
+        except TypeError:
+            return NotImplemented
+        if not all(isinstance(s, int) for s in signals):
+            return NotImplemented
+        return core.wait_signals(signals, timeout)
+
+    def sigwait(sigset):
+        info = _cooperative_wait(sigset, None)
+        if info is NotImplemented:
+            return original_sigwait(sigset)
+        return info[0]  # signal.sigwait() makes it a Signals
+
+    def sigwaitinfo(sigset):
+        info = _cooperative_wait(sigset, None)
+        if info is NotImplemented:
+            return original_sigwaitinfo(sigset)
+        return siginfo(info)
+
+    def sigtimedwait(sigset, timeout):
+        if not isinstance(timeout, (int, float)) or timeout != timeout or timeout < 0:
+            return original_sigtimedwait(sigset, timeout)  # python3's errors
+        info = _cooperative_wait(sigset, timeout)
+        if info is NotImplemented:
+            return original_sigtimedwait(sigset, timeout)
+        return None if info is None else siginfo(info)
+
     for fn, original in ((signal, original_signal), (getsignal, original_getsignal),
-                         (set_wakeup_fd, original_set_wakeup_fd)):
+                         (set_wakeup_fd, original_set_wakeup_fd), (sigwait, original_sigwait),
+                         (sigwaitinfo, original_sigwaitinfo), (sigtimedwait, original_sigtimedwait)):
         fn.__doc__ = original.__doc__
     # The handlers already installed (SIGINT's default_int_handler) too.
     for signum in _signal.valid_signals():
@@ -82,4 +121,5 @@ def install(_signal):
             continue
         if callable(current) and current not in plain and not isinstance(current, MainThreadHandler):
             original_signal(signum, MainThreadHandler(current))
-    return {"signal": signal, "getsignal": getsignal, "set_wakeup_fd": set_wakeup_fd}
+    return {"signal": signal, "getsignal": getsignal, "set_wakeup_fd": set_wakeup_fd,
+            "sigwait": sigwait, "sigwaitinfo": sigwaitinfo, "sigtimedwait": sigtimedwait}

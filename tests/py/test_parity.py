@@ -388,6 +388,7 @@ CASES = [
     C("script-select-poll", "scripts/select_poll.py"),
     C("script-select-errors", "scripts/select_errors.py"),
     C("script-os-bad-fds", "scripts/os_bad_fds.py"),
+    C("script-sigwait", "scripts/sigwait.py"),
     C("script-selectors", "scripts/selectors_demo.py"),
     C("script-http-roundtrip", "scripts/http_roundtrip.py"),
     C("script-asyncio-tcp", "scripts/asyncio_tcp.py"),
