@@ -107,19 +107,30 @@ bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 Py_ssize_t recv_cooperative(SockObject* s, char* buf, Py_ssize_t n, int flags) {
   Deadline deadline(s);
   bool wait_all = (flags & MSG_WAITALL) && s->sock_timeout < 0;
+  GreenHub* hub = GreenHub::current();
+  bool tried = false;  // a plain try was made (its outcome teaches the heuristic)
+  if (flags == 0 && hub->recv_should_wait_first(s->sock_fd)) {
+    if (!wait_ready(s, POLLIN, deadline)) return -1;
+  } else {
+    tried = true;
+  }
   Py_ssize_t total = 0;
   for (;;) {
     ssize_t r = ::recv(s->sock_fd, buf + total, static_cast<size_t>(n - total), flags | MSG_DONTWAIT);
+    int err = r < 0 ? errno : 0;
+    if (tried) {
+      hub->note_recv_found_nothing(s->sock_fd, r < 0 && would_block(err));
+      tried = false;
+    }
     if (r >= 0) {
       total += r;
       if (!wait_all || r == 0 || total == n) {
         // Data was there at once: still give the others their turn now and then.
-        if (GreenHub::current()->yield_if_due() == WaitStatus::kFailed) return -1;
+        if (hub->yield_if_due() == WaitStatus::kFailed) return -1;
         return total;
       }
       continue;
     }
-    int err = errno;
     if (err == EINTR) {
       if (PyErr_CheckSignals() < 0) return -1;
       continue;

@@ -479,3 +479,34 @@ def test_ten_thousand_connections_held_and_closed(in_hub):
     while len(os.listdir("/proc/self/fd")) > before + 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(os.listdir("/proc/self/fd")) <= before + 2
+
+
+def test_recv_after_ping_pong_waits_first_and_loses_nothing(in_hub):
+    # After recv() found nothing a few times, the next recv waits before it
+    # tries (saving a syscall in ping-pong); data already queued, timeouts
+    # and the bytes themselves must come out exactly as before.
+    a, b = socket.socketpair()
+    with a, b:
+        a.settimeout(1)
+
+        def echo():
+            for _ in range(20):
+                b.sendall(b.recv(10).upper())
+        t = threading.Thread(target=echo)
+        t.start()
+        for i in range(20):
+            a.sendall(b"ping%02d" % i)
+            assert a.recv(10) == b"PING%02d" % i  # found nothing at first: learned
+        t.join()
+        b.sendall(b"queued")          # already there when recv is called
+        assert a.recv(10) == b"queued"
+        a.settimeout(0.05)
+        start = time.monotonic()
+        with pytest.raises(TimeoutError):
+            a.recv(10)
+        assert 0.04 < time.monotonic() - start < 1
+        b.sendall(b"x" * 100000)
+        got = bytearray()
+        while len(got) < 100000:
+            got += a.recv(65536)
+        assert got == b"x" * 100000
