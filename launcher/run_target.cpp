@@ -1,5 +1,6 @@
 #include "launcher/run_target.hpp"
 
+#include <marshal.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -108,8 +109,50 @@ int run_module(const wchar_t* name, int set_argv0) {
   return 0;
 }
 
+// python3 runs a compiled file when its name ends in .pyc, or (for a file
+// it may rewind) when it starts with the magic number's first two bytes.
+bool looks_like_pyc(FILE* fp, PyObject* filename, bool closeit) {
+  Py_ssize_t n = PyUnicode_GetLength(filename);
+  if (n >= 4) {
+    PyRef tail = PyRef::steal(PyUnicode_Substring(filename, n - 4, n));
+    if (tail && PyUnicode_CompareWithASCIIString(tail.get(), ".pyc") == 0) return true;
+    PyErr_Clear();
+  }
+  if (!closeit || std::ftell(fp) != 0) return false;  // stdin, or -x moved the stream
+  unsigned char head[2];
+  unsigned int half_magic = static_cast<unsigned int>(PyImport_GetMagicNumber()) & 0xFFFF;
+  bool pyc = std::fread(head, 1, 2, fp) == 2 && (static_cast<unsigned int>(head[1]) << 8 | head[0]) == half_magic;
+  std::rewind(fp);
+  return pyc;
+}
+
+// The code object of a .pyc (magic, three header words, then marshal
+// data), evaluated in `d`; python3's messages for a bad file. Closes fp.
+PyObject* run_pyc(FILE* fp, PyObject* d) {
+  PyRef code;
+  if (PyMarshal_ReadLongFromFile(fp) != PyImport_GetMagicNumber()) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "Bad magic number in .pyc file");
+  } else {
+    for (int i = 0; i < 3; ++i) (void)PyMarshal_ReadLongFromFile(fp);
+    if (!PyErr_Occurred()) {
+      code = PyRef::steal(PyMarshal_ReadLastObjectFromFile(fp));
+      if (!code || !PyCode_Check(code.get())) {
+        code = PyRef();
+        PyErr_SetString(PyExc_RuntimeError, "Bad code object in .pyc file");
+      }
+    }
+  }
+  std::fclose(fp);
+  if (!code) return nullptr;
+  if (!PyDict_GetItemString(d, "__builtins__") &&
+      PyDict_SetItemString(d, "__builtins__", PyEval_GetBuiltins()) < 0)
+    return nullptr;
+  return PyEval_EvalCode(code.get(), d, d);
+}
+
 // _PyRun_SimpleFileObject without its PyErr_Print: __file__, __cached__ and
-// __loader__ as python3 sets them, then the source runs in __main__.
+// __loader__ as python3 sets them, then the source (or a .pyc's code) runs
+// in __main__.
 int run_main_file(FILE* fp, PyObject* filename, bool closeit) {
   PyObject* d = main_dict();
   if (!d) return report_error();
@@ -122,19 +165,35 @@ int run_main_file(FILE* fp, PyObject* filename, bool closeit) {
   }
   int code = 0;
   bool is_stdin = PyUnicode_CompareWithASCIIString(filename, "<stdin>") == 0;
+  bool pyc = looks_like_pyc(fp, filename, closeit);
+  if (pyc) {
+    if (closeit) std::fclose(fp);
+    fp = _Py_fopen_obj(filename, "rb");  // python3 reopens it in binary mode
+    if (!fp) {
+      std::fprintf(stderr, "python: Can't reopen .pyc file\n");
+      PyErr_Clear();
+      code = 1;
+      goto done;
+    }
+  }
   if (!is_stdin) {
     PyRef external = PyRef::steal(PyImport_ImportModule("_frozen_importlib_external"));
-    PyRef loader = external ? PyRef::steal(PyObject_CallMethod(external.get(), "SourceFileLoader", "sO",
-                                                                "__main__", filename))
+    PyRef loader = external ? PyRef::steal(PyObject_CallMethod(external.get(),
+                                                                pyc ? "SourcelessFileLoader" : "SourceFileLoader",
+                                                                "sO", "__main__", filename))
                             : PyRef();
     if (!loader || PyDict_SetItemString(d, "__loader__", loader.get()) < 0) {
       std::fprintf(stderr, "python: failed to set __main__.__loader__\n");
       code = report_error();
-      if (closeit) std::fclose(fp);
+      if (closeit || pyc) std::fclose(fp);
       goto done;
     }
   }
-  {
+  if (pyc) {
+    PyRef v = PyRef::steal(run_pyc(fp, d));
+    flush_io();
+    if (!v) code = report_error();
+  } else {
     PyRef bytes = PyRef::steal(PyUnicode_EncodeFSDefault(filename));
     if (!bytes) {
       code = report_error();

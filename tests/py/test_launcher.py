@@ -144,3 +144,29 @@ def test_theframework_importable_under_isolated_and_no_site():
                      flags=["-I", "-S"])
     assert r.returncode == 0, r.stderr
     assert r.stdout == "spawn True\n"
+
+
+@pytest.mark.parametrize("name", ["prog.pyc", "prog_without_extension"])
+def test_compiled_main_file_runs_as_under_python3(tmp_path, name):
+    # python3 runs a .pyc given as the script (by its name, or by the magic
+    # number at its start), with a SourcelessFileLoader as __loader__.
+    import py_compile
+    source = tmp_path / "prog.py"
+    source.write_text("import sys\nprint(__name__, type(__loader__).__name__, sys.argv[1:])\n"
+                      "import time; time.sleep(0)\n")
+    compiled = tmp_path / name
+    py_compile.compile(str(source), cfile=str(compiled), doraise=True)
+    source.unlink()
+    ours = run_tfpython(None, "x", script=compiled)
+    theirs = subprocess.run([PYTHON, str(compiled), "x"], capture_output=True, text=True)
+    assert (ours.returncode, ours.stdout, ours.stderr) == (theirs.returncode, theirs.stdout, theirs.stderr)
+    assert ours.stdout == "__main__ SourcelessFileLoader ['x']\n"
+
+
+def test_bad_compiled_main_file_fails_as_under_python3(tmp_path):
+    bad = tmp_path / "bad.pyc"
+    bad.write_bytes(b"not a code object")
+    ours = run_tfpython(None, script=bad)
+    theirs = subprocess.run([PYTHON, str(bad)], capture_output=True, text=True)
+    assert (ours.returncode, ours.stderr) == (theirs.returncode, theirs.stderr)
+    assert "Bad magic number" in ours.stderr
