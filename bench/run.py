@@ -630,20 +630,21 @@ def idle_rows(r):
 
 
 def latency_rows(r):
-    """6. Wake-up latency: time.sleep(0.05) overshoot; write -> select return."""
+    """6. Wake-up latency: time.sleep(0.05) and select(timeout=0.05) overshoot; write -> select return."""
     s = r.s
-    sleep_rows, select_rows = [], []
-    for runtime in ("python3.11", "gevent", "tfpython"):
-        row = {"key": runtime, "label": runtime if runtime != "gevent" else "gevent (-m gevent.monkey)",
-               "runtime": runtime}
+    sleep_rows, select_rows, timeout_rows = [], [], []
+    for call, rows in (("sleep", sleep_rows), ("select", timeout_rows)):
+        for runtime in ("python3.11", "gevent", "tfpython"):
+            row = {"key": runtime, "label": runtime if runtime != "gevent" else "gevent (-m gevent.monkey)",
+                   "runtime": runtime}
 
-        def measure(runtime=runtime):
-            r.check_runtime(runtime)
-            return r.run_json("latency sleep %s" % runtime,
-                              r.command(runtime, "latency_sleep.py", s.sleep_samples, 0.05),
-                              s.sleep_samples * 0.2 + 30)
+            def measure(runtime=runtime, call=call):
+                r.check_runtime(runtime)
+                return r.run_json("latency %s %s" % (call, runtime),
+                                  r.command(runtime, "latency_sleep.py", s.sleep_samples, 0.05, call),
+                                  s.sleep_samples * 0.2 + 30)
 
-        sleep_rows.append(attempt(row, measure))
+            rows.append(attempt(row, measure))
     variants = [
         ("python3.11", "python3.11 threads", "python3.11", "threads", ()),
         ("gevent", "gevent threads (-m gevent.monkey)", "gevent", "threads", ()),
@@ -667,7 +668,7 @@ def latency_rows(r):
             return result
 
         select_rows.append(attempt(row, measure))
-    return {"sleep": sleep_rows, "select": select_rows}
+    return {"sleep": sleep_rows, "select_timeout": timeout_rows, "select": select_rows}
 
 
 # ------------------------------------------------------------------- driver
@@ -731,6 +732,8 @@ def main():
                     help="exit 1 when a run that does not involve tfpython fails (a broken harness)")
     ap.add_argument("--only", default=",".join(BENCHMARKS),
                     help="comma-separated subset of: " + ", ".join(BENCHMARKS))
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the other benchmarks of the last run of this mode (results/raw) in the report")
     args = ap.parse_args()
     only = [b.strip() for b in args.only.split(",") if b.strip()]
     unknown = set(only) - set(BENCHMARKS)
@@ -745,6 +748,11 @@ def main():
 
     started = time.monotonic()
     results = {"mode": mode, "settings": settings.__dict__, "meta": versions(tfpython), "benchmarks": {}}
+    previous = raw / ("%s.json" % mode)
+    if args.merge and previous.exists():
+        kept = json.loads(previous.read_text())
+        results["benchmarks"] = {k: v for k, v in kept["benchmarks"].items() if k not in only}
+        results["meta"]["merged_from"] = kept["meta"]
     steps = {"echo": echo_rows, "http": http_rows, "sleepers": sleepers_rows,
              "startup": startup_rows, "idle": idle_rows, "latency": latency_rows}
     for name in BENCHMARKS:
