@@ -4,12 +4,20 @@
 
 namespace tf::hub {
 
-Loop::Loop(unsigned entries) : ring_(entries) { arm_watch(wakeups_.eventfd(), kTagWakeup); }
+Loop::Loop(unsigned entries) : entries_(entries) {}
+
+Ring& Loop::ring() {
+  if (!ring_) {
+    ring_ = std::make_unique<Ring>(entries_);
+    arm_watch(wakeups_.eventfd(), kTagWakeup);
+  }
+  return *ring_;
+}
 
 Loop::~Loop() = default;
 
 void Loop::arm_watch(int fd, uint64_t tag) {
-  io_uring_sqe* sqe = ring_.get_sqe();
+  io_uring_sqe* sqe = ring().get_sqe();
   io_uring_prep_poll_multishot(sqe, fd, POLLIN);
   io_uring_sqe_set_data64(sqe, tag);
 }
@@ -37,7 +45,7 @@ void Loop::abandon(uint64_t op_name) {
   if (!slot || slot->value.state != OpState::kInFlight) return;
   slot->value.state = OpState::kAbandoned;
   slot->value.owner = 0;
-  io_uring_sqe* sqe = ring_.get_sqe();
+  io_uring_sqe* sqe = ring().get_sqe();
   io_uring_prep_cancel64(sqe, op_name, 0);
   io_uring_sqe_set_data64(sqe, kTagCancel);
   // The cancel's own success CQE carries nothing we need.
@@ -79,6 +87,11 @@ void Loop::run_once(bool may_block, Events& events) {
       timeout = std::chrono::nanoseconds{-1};
     }
   }
+  // No ring yet and no reason to block: nothing can have completed.
+  if (!ring_ && timeout.count() == 0) {
+    if (timers_.size()) timers_.pop_expired(Clock::now(), [&](uint64_t token) { events.on_timer(token); });
+    return;
+  }
   // Phase 2: submit and wait.
   WaitResult waited;
   if (timeout.count() != 0) {
@@ -87,13 +100,13 @@ void Loop::run_once(bool may_block, Events& events) {
       explicit BlockingScope(Events& ev) : e(ev) { e.before_blocking(); }
       ~BlockingScope() { e.after_blocking(); }
     } scope(events);
-    waited = ring_.submit_and_wait(timeout);
+    waited = ring().submit_and_wait(timeout);
   } else {
-    waited = ring_.submit_and_wait(timeout);
+    waited = ring().submit_and_wait(timeout);
   }
   if (waited == WaitResult::kInterrupted) events.on_interrupted();
   // Phase 3: completions.
-  ring_.drain([&](const Completion& c) { dispatch(c, events); });
+  ring_->drain([&](const Completion& c) { dispatch(c, events); });
   // Phase 4: timers.
   if (timers_.size()) timers_.pop_expired(Clock::now(), [&](uint64_t token) { events.on_timer(token); });
 }

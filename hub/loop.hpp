@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <cstdint>
 
 #include "hub/op_table.hpp"
@@ -62,8 +63,10 @@ class Loop {
 
   size_t ops_in_flight() const { return ops_.in_use(); }
   size_t timers_pending() const { return timers_.size(); }
-  const Ring& ring() const { return ring_; }
-  Ring& ring() { return ring_; }
+  // The ring, set up on first use: a program that never waits (a short
+  // script, a child that lists its fds) never opens it, nor the eventfd.
+  Ring& ring();
+  bool has_ring() const { return ring_ != nullptr; }
 
   // user_data values that name no slot (low half zero).
   static constexpr uint64_t kTagWakeup = uint64_t{1} << 32;
@@ -73,7 +76,8 @@ class Loop {
   void arm_watch(int fd, uint64_t tag);
   void dispatch(const Completion& c, Events& events);
 
-  Ring ring_;
+  unsigned entries_;
+  std::unique_ptr<Ring> ring_;
   OpTable ops_;
   TimerHeap timers_;
   WakeupQueue wakeups_;
@@ -82,7 +86,7 @@ class Loop {
 template <class Prep>
 uint64_t Loop::start(uint64_t owner, Prep&& prep) {
   OpTable::Slot& slot = ops_.acquire(owner);
-  io_uring_sqe* sqe = ring_.get_sqe();
+  io_uring_sqe* sqe = ring().get_sqe();
   prep(sqe, slot.value);
   io_uring_sqe_set_data64(sqe, slot.name());
   return slot.name();

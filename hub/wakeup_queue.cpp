@@ -10,10 +10,20 @@
 
 namespace tf::hub {
 
-WakeupQueue::WakeupQueue() {
-  efd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (efd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
-  efd_ = move_fd_high(efd_);
+WakeupQueue::WakeupQueue() = default;
+
+int WakeupQueue::eventfd_locked() {
+  if (efd_ < 0) {
+    int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+    efd_ = move_fd_high(fd);
+  }
+  return efd_;
+}
+
+int WakeupQueue::eventfd() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return eventfd_locked();
 }
 
 WakeupQueue::~WakeupQueue() {
@@ -22,22 +32,25 @@ WakeupQueue::~WakeupQueue() {
 
 void WakeupQueue::post(WakeupItem item) {
   bool was_empty;
+  int fd;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    fd = eventfd_locked();
     was_empty = items_.empty();
     items_.push_back(item);
   }
   if (was_empty) {
     uint64_t one = 1;
     // EAGAIN means the counter is saturated: a wake-up is pending anyway.
-    while (::write(efd_, &one, sizeof one) < 0 && errno == EINTR) {
+    while (::write(fd, &one, sizeof one) < 0 && errno == EINTR) {
     }
   }
 }
 
 std::vector<WakeupItem> WakeupQueue::take_all() {
   uint64_t count;
-  while (::read(efd_, &count, sizeof count) < 0 && errno == EINTR) {
+  int fd = eventfd();
+  while (::read(fd, &count, sizeof count) < 0 && errno == EINTR) {
   }
   std::vector<WakeupItem> out;
   std::lock_guard<std::mutex> lock(mu_);

@@ -1,7 +1,8 @@
 // Wake-ups from other OS threads: a locked queue plus one eventfd that the
 // hub's ring watches. post() is the only member other threads may call.
 // The eventfd is written only when the queue goes from empty to non-empty,
-// so a burst of posts costs one write and one wake-up.
+// so a burst of posts costs one write and one wake-up. The eventfd is made
+// on first use.
 #pragma once
 
 #include <cstdint>
@@ -25,13 +26,15 @@ class WakeupQueue {
   // Thread-safe.
   void post(WakeupItem item);
 
-  int eventfd() const { return efd_; }
+  // The eventfd, made on first use (by post() or by the ring that watches it).
+  int eventfd();
   // Owner thread: clears the eventfd and takes every queued item.
   std::vector<WakeupItem> take_all();
   bool empty();
 
  private:
-  int efd_ = -1;
+  int eventfd_locked();  // with mu_ held
+  int efd_ = -1;          // written once, under mu_
   std::mutex mu_;
   std::vector<WakeupItem> items_;
 };

@@ -170,3 +170,15 @@ def test_bad_compiled_main_file_fails_as_under_python3(tmp_path):
     theirs = subprocess.run([PYTHON, str(bad)], capture_output=True, text=True)
     assert (ours.returncode, ours.stderr) == (theirs.returncode, theirs.stderr)
     assert "Bad magic number" in ours.stderr
+
+
+def test_a_program_that_never_waits_has_python3s_fds_and_the_ring_comes_on_first_wait():
+    # The ring and the wake-up eventfd are made on first use: a child that
+    # lists its fds (subprocess's pass_fds tests do) sees python3's list.
+    code = "import os; print(sorted(int(f) for f in os.listdir('/proc/self/fd')))"
+    ours = run_tfpython(code)
+    theirs = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True)
+    assert ours.stdout == theirs.stdout and ours.returncode == 0
+    after_wait = run_tfpython("import os, time; time.sleep(0.001); " + code[len("import os; "):])
+    fds = eval(after_wait.stdout)
+    assert set(fds) - set(eval(theirs.stdout)) and min(set(fds) - set(eval(theirs.stdout))) >= 900
