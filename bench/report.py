@@ -368,6 +368,12 @@ def write(results, md_path, chart_dir):
            meta["wrk"], meta["hyperfine"], meta["tfpython"]),
         "",
     ]
+    merged = meta.get("merged_from")
+    if merged:
+        lines[4:4] = ["", "Merged (`--only %s --merge`): those were measured in this run; the others come "
+                      "from the run on %s, commit %s, which took %.0f s." % (
+                          ",".join(meta.get("rerun", [])), merged["date"], merged["commit"],
+                          merged.get("duration_s", 0))]
     load = meta.get("loadavg_start")
     if load is not None and load > 0.5:
         lines += ["> Other work was running: load average %.2f at the start, %s at the end (2 CPUs). "

@@ -753,6 +753,7 @@ def main():
         kept = json.loads(previous.read_text())
         results["benchmarks"] = {k: v for k, v in kept["benchmarks"].items() if k not in only}
         results["meta"]["merged_from"] = kept["meta"]
+        results["meta"]["rerun"] = only
     steps = {"echo": echo_rows, "http": http_rows, "sleepers": sleepers_rows,
              "startup": startup_rows, "idle": idle_rows, "latency": latency_rows}
     for name in BENCHMARKS:
