@@ -242,6 +242,13 @@ void GreenHub::track_before_start(PyObject* greenlet) {
   if (!greenlet::is_started(greenlet) && !PyObject_GC_IsTracked(greenlet)) PyObject_GC_Track(greenlet);
 }
 
+PyObject* GreenHub::came_back_from(PyObject* switched_to) {
+  // run_first() may have handed control on to another greenlet since.
+  PyObject* g = resumed_ ? resumed_ : switched_to;
+  resumed_ = nullptr;
+  return g;
+}
+
 void GreenHub::switch_into(PyObject* greenlet, PyObject* args) {
   in_hub_ = false;
   resumed_at_ = hub::Clock::now();
@@ -249,10 +256,7 @@ void GreenHub::switch_into(PyObject* greenlet, PyObject* args) {
   hub_recursion_remaining_ = PyThreadState_Get()->recursion_remaining;
   PyRef r = greenlet::switch_to(greenlet, args);
   in_hub_ = true;
-  // run_first() may have handed control on to another greenlet since.
-  PyObject* came_back = resumed_ ? resumed_ : greenlet;
-  resumed_ = nullptr;
-  after_switch_back(came_back, std::move(r));
+  after_switch_back(came_back_from(greenlet), std::move(r));
 }
 
 WaitStatus GreenHub::yield_if_due() {
@@ -272,9 +276,7 @@ void GreenHub::throw_into(PyObject* greenlet, PyObject* exception) {
   resumed_ = greenlet;
   PyRef r = greenlet::throw_into(greenlet, type, value, tb.get());
   in_hub_ = true;
-  PyObject* came_back = resumed_ ? resumed_ : greenlet;
-  resumed_ = nullptr;
-  after_switch_back(came_back, std::move(r));
+  after_switch_back(came_back_from(greenlet), std::move(r));
 }
 
 void GreenHub::report_child_error(PyObject* context, const char* header) {

@@ -119,26 +119,6 @@ class GreenHub final : public hub::Loop::Events {
   // `exception` and its operation cancelled; orphans accepted on it are closed.
   void fd_closing(int fd, PyObject* exception);
   WaitStatus sleep(double seconds);
-  // A socket whose recv() found nothing the last time it was tried (a
-  // ping-pong peer that has not answered yet) is waited on first: the try
-  // would fail again and cost a syscall. Every 16th such recv tries first
-  // anyway, to notice when data starts to be there already. A heuristic
-  // only: it decides the order of two steps, never the outcome.
-  bool recv_should_wait_first(int fd) {
-    if (fd < 0 || static_cast<size_t>(fd) >= recv_habits_.size()) return false;
-    uint8_t& h = recv_habits_[fd];
-    if (!(h & 1)) return false;
-    h = static_cast<uint8_t>(h + 2);
-    return (h >> 1) % 16 != 0;
-  }
-  void note_recv_found_nothing(int fd, bool nothing) {
-    if (fd < 0) return;
-    if (static_cast<size_t>(fd) >= recv_habits_.size()) {
-      if (!nothing) return;
-      recv_habits_.resize(fd + 64);
-    }
-    recv_habits_[fd] = nothing ? (recv_habits_[fd] | 1) : 0;
-  }
   // Switches to `greenlet` (a new child of the hub) at once; the caller
   // resumes in its turn, as after sleep(0). Thread.start() returns once
   // the new thread runs, so running it first spares a wake-up round trip.
@@ -217,6 +197,8 @@ class GreenHub final : public hub::Loop::Events {
   void after_switch_back(PyObject* greenlet, PyRef result);
   void report_child_error(PyObject* context, const char* header);
   static void track_before_start(PyObject* greenlet);
+  // The greenlet whose switch back to the hub just returned (see resumed_).
+  PyObject* came_back_from(PyObject* switched_to);
   void deliver_signal_error();
   bool deadlocked();
 
@@ -226,7 +208,6 @@ class GreenHub final : public hub::Loop::Events {
   hub::SlotPool<TimerCallback> callbacks_;
   std::deque<Ready> ready_;
   std::vector<std::vector<uint64_t>> fd_waiters_;  // indexed by fd
-  std::vector<uint8_t> recv_habits_;               // indexed by fd; see recv_should_wait_first
   std::unordered_map<int, std::deque<OrphanConnection>> orphans_;
   PyRef hub_greenlet_;
   PyRef main_;  // the greenlet run() started

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <vector>
 
 #include "hub/python/green_hub.hpp"
 #include "hub/python/py_ref.hpp"
@@ -102,6 +103,36 @@ bool wait_ready(SockObject* s, short events, const Deadline& deadline) {
 
 bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 
+// A socket whose recv() found nothing the last time it was tried (a
+// ping-pong peer that has not answered yet) is waited on first: the try
+// would fail again and cost a syscall. Every 16th such recv tries first
+// anyway, to notice when data starts to be there already. A heuristic: it
+// decides the order of two steps, never the outcome. Per OS thread, as
+// hubs are; indexed by fd (bit 0: found nothing; the rest: a counter).
+class RecvHabits {
+ public:
+  bool should_wait_first(int fd) {
+    if (fd < 0 || static_cast<size_t>(fd) >= habits_.size()) return false;
+    uint8_t& h = habits_[fd];
+    if (!(h & 1)) return false;
+    h = static_cast<uint8_t>(h + 2);
+    return (h >> 1) % 16 != 0;
+  }
+  void note_try(int fd, bool found_nothing) {
+    if (fd < 0) return;
+    if (static_cast<size_t>(fd) >= habits_.size()) {
+      if (!found_nothing) return;
+      habits_.resize(fd + 64);
+    }
+    habits_[fd] = found_nothing ? (habits_[fd] | 1) : 0;
+  }
+
+ private:
+  std::vector<uint8_t> habits_;
+};
+
+thread_local RecvHabits t_recv_habits;
+
 // recv() into buf until something arrives (or all n bytes for MSG_WAITALL
 // on a blocking socket, as the kernel would). -1 with an exception.
 Py_ssize_t recv_cooperative(SockObject* s, char* buf, Py_ssize_t n, int flags) {
@@ -109,7 +140,7 @@ Py_ssize_t recv_cooperative(SockObject* s, char* buf, Py_ssize_t n, int flags) {
   bool wait_all = (flags & MSG_WAITALL) && s->sock_timeout < 0;
   GreenHub* hub = GreenHub::current();
   bool tried = false;  // a plain try was made (its outcome teaches the heuristic)
-  if (flags == 0 && hub->recv_should_wait_first(s->sock_fd)) {
+  if (flags == 0 && t_recv_habits.should_wait_first(s->sock_fd)) {
     if (!wait_ready(s, POLLIN, deadline)) return -1;
   } else {
     tried = true;
@@ -119,7 +150,7 @@ Py_ssize_t recv_cooperative(SockObject* s, char* buf, Py_ssize_t n, int flags) {
     ssize_t r = ::recv(s->sock_fd, buf + total, static_cast<size_t>(n - total), flags | MSG_DONTWAIT);
     int err = r < 0 ? errno : 0;
     if (tried) {
-      hub->note_recv_found_nothing(s->sock_fd, r < 0 && would_block(err));
+      t_recv_habits.note_try(s->sock_fd, r < 0 && would_block(err));
       tried = false;
     }
     if (r >= 0) {
@@ -499,7 +530,9 @@ PyObject* ssl_io(PyObject*, PyObject* args) {
   Deadline deadline(s);
   for (;;) {
     int fd = s->sock_fd;
-    int fl = fd >= 0 ? ::fcntl(fd, F_GETFL) : -1;
+    // CPython keeps a socket with a timeout non-blocking already; only a
+    // blocking-mode one has to be switched for the call (and back).
+    int fl = s->sock_timeout < 0 && fd >= 0 ? ::fcntl(fd, F_GETFL) : -1;
     bool was_blocking = fl >= 0 && !(fl & O_NONBLOCK);
     if (was_blocking) ::fcntl(fd, F_SETFL, fl | O_NONBLOCK);
     _PyTime_t saved = s->sock_timeout;
