@@ -128,17 +128,27 @@ PyObject* spawn_task(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObjec
   return g.release();
 }
 
-// wait_signals(signals, timeout): sigwait/sigwaitinfo/sigtimedwait for the
-// hub: a signalfd for the set, readable on the ring. Returns the siginfo
-// fields (signo, code, errno, pid, uid, status, band), or None at the
-// timeout; NotImplemented when a signal of the set is not blocked in this
-// thread (signalfd would never see it: the caller uses the original).
+// wait_signals(signals[, timeout]): sigwait/sigwaitinfo (no timeout) and
+// sigtimedwait for the hub: a signalfd for the set, readable on the ring
+// (the timeout is the wait's own ring timer). Returns the siginfo fields
+// (signo, code, errno, pid, uid, status, band), or None at the timeout;
+// NotImplemented when a signal of the set is not blocked in this thread
+// (signalfd would never see it: the caller uses the original). A bad
+// timeout gets python3's sigtimedwait errors.
 PyObject* wait_signals(PyObject*, PyObject* args) {
   PyObject* signals;
-  PyObject* timeout_obj;
-  if (!PyArg_ParseTuple(args, "OO:wait_signals", &signals, &timeout_obj)) return nullptr;
-  double timeout;
-  if (!parse_timeout(timeout_obj, &timeout)) return nullptr;
+  PyObject* timeout_obj = nullptr;
+  if (!PyArg_ParseTuple(args, "O|O:wait_signals", &signals, &timeout_obj)) return nullptr;
+  _PyTime_t deadline = 0;
+  if (timeout_obj) {
+    _PyTime_t timeout;
+    if (_PyTime_FromSecondsObject(&timeout, timeout_obj, _PyTime_ROUND_CEILING) < 0) return nullptr;
+    if (timeout < 0) {
+      PyErr_SetString(PyExc_ValueError, "timeout must be non-negative");
+      return nullptr;
+    }
+    deadline = _PyTime_GetMonotonicClock() + timeout;
+  }
   sigset_t wanted, blocked;
   sigemptyset(&wanted);
   PyRef items = PyRef::steal(PySequence_Fast(signals, "signals must be iterable"));
@@ -157,7 +167,6 @@ PyObject* wait_signals(PyObject*, PyObject* args) {
     if (sigismember(&wanted, signum) == 1 && sigismember(&blocked, signum) != 1) Py_RETURN_NOTIMPLEMENTED;
   int fd = signalfd(-1, &wanted, SFD_NONBLOCK | SFD_CLOEXEC);
   if (fd < 0) return PyErr_SetFromErrno(PyExc_OSError);
-  _PyTime_t deadline = timeout < 0 ? 0 : _PyTime_GetMonotonicClock() + static_cast<_PyTime_t>(std::ceil(timeout * 1e9));
   PyObject* result = nullptr;
   for (;;) {
     signalfd_siginfo info;
@@ -173,7 +182,7 @@ PyObject* wait_signals(PyObject*, PyObject* args) {
       break;
     }
     double left = -1;
-    if (timeout >= 0) {
+    if (timeout_obj) {
       _PyTime_t rest = deadline - _PyTime_GetMonotonicClock();
       if (rest <= 0) {
         result = Py_NewRef(Py_None);
@@ -182,8 +191,7 @@ PyObject* wait_signals(PyObject*, PyObject* args) {
       left = _PyTime_AsSecondsDouble(rest);
     }
     int32_t revents;
-    WaitStatus status = GreenHub::current()->wait_fd(fd, POLLIN, left, &revents);
-    if (status == WaitStatus::kFailed) break;
+    if (GreenHub::current()->wait_fd(fd, POLLIN, left, &revents) == WaitStatus::kFailed) break;
   }
   ::close(fd);
   return result;
@@ -250,10 +258,13 @@ int finish_task(PyObject* g) {
   if (!intern_task_fields()) return -1;
   for (TaskField f : {kFunction, kArgs, kKwargs})
     if (PyObject_SetAttr(g, g_task_fields[f], Py_None) < 0) return -1;
+  static PyObject* const active_name = PyUnicode_InternFromString("_active");
+  static PyObject* const dummy_name = PyUnicode_InternFromString("_DummyThread");
+  if (!active_name || !dummy_name) return -1;
   PyObject* threading = PyDict_GetItemString(PyImport_GetModuleDict(), "threading");  // borrowed
   if (threading) {
-    PyRef active = PyRef::steal(PyObject_GetAttrString(threading, "_active"));
-    PyRef dummy_type = active ? PyRef::steal(PyObject_GetAttrString(threading, "_DummyThread")) : PyRef();
+    PyRef active = PyRef::steal(PyObject_GetAttr(threading, active_name));
+    PyRef dummy_type = active ? PyRef::steal(PyObject_GetAttr(threading, dummy_name)) : PyRef();
     if (!dummy_type) return -1;
     PyRef key = PyRef::steal(PyLong_FromVoidPtr(g));
     if (!key) return -1;
@@ -276,9 +287,11 @@ int finish_task(PyObject* g) {
   return 0;
 }
 
-// The body of a theframework.Greenlet, in C so that a greenlet running a C
-// callable (spawn(time.sleep, 1)) pushes no Python frame and needs no
-// frame-stack chunk. Only errors call back into Python (_failed()).
+// The body of a theframework.Greenlet is C (call_task_function, end_task),
+// so that a greenlet running a C callable (spawn(time.sleep, 1)) pushes no
+// Python frame and needs no frame-stack chunk. Only errors call back into
+// Python (_failed()).
+
 // Calls the greenlet's function, or raises the kill that came before it
 // started. Not inlined, and with few locals: this frame and the ones below
 // it are copied off the C stack every time the greenlet parks.
@@ -324,9 +337,7 @@ int finish_task(PyObject* g) {
   Py_RETURN_NONE;
 }
 
-PyObject* run_task(PyObject*, PyObject* g) { return end_task(g, call_task_function(g)); }
-
-// run_current_task(): run_task for the current greenlet. As Greenlet.run it
+// run_current_task(): the body of the current Greenlet. As Greenlet.run it
 // needs no bound method, which greenlet would make at every start and keep
 // for the greenlet's whole life.
 PyObject* run_current_task(PyObject*, PyObject*) {
@@ -719,7 +730,7 @@ PyMethodDef g_methods[] = {
      METH_FASTCALL | METH_KEYWORDS,
      "spawn(function, *args, **kwargs): start function(*args, **kwargs) in a new greenlet; returns its handle."},
     {"wait_signals", wait_signals, METH_VARARGS,
-     "wait_signals(signals, timeout): siginfo fields of a pending signal of the set, None at the timeout."},
+     "wait_signals(signals[, timeout]): siginfo fields of a pending signal of the set, None at the timeout."},
     {"start_now", start_now, METH_O,
      "start_now(greenlet): switch to a new greenlet at once; the caller resumes in its turn."},
     {"spawn_raw", spawn_raw, METH_O, "spawn_raw(callable): a new greenlet, child of the hub, scheduled."},
@@ -732,7 +743,6 @@ PyMethodDef g_methods[] = {
      "stack_chunk_counts() -> (in use, free with pages, free without): the frame-stack chunk pool."},
     {"run_current_task", run_current_task, METH_NOARGS,
      "run_current_task(): the body of the current theframework.Greenlet."},
-    {"run_task", run_task, METH_O, "run_task(greenlet): the body of a theframework.Greenlet."},
     {"write_unraisable", write_unraisable, METH_VARARGS,
      "write_unraisable(exc, message, obj): report exc through sys.unraisablehook."},
     {"yield_if_due", yield_if_due, METH_NOARGS,

@@ -76,9 +76,10 @@ def install(_signal):
     original_sigtimedwait = _signal.sigtimedwait
     siginfo = _signal.struct_siginfo
 
-    # The sigwait family waits on a signalfd through the hub; bad input, and
-    # sets with a signal not blocked here, go to the originals.
-    def _cooperative_wait(sigset, timeout):
+    # The sigwait family waits on a signalfd through the hub (which gives a
+    # bad timeout python3's errors); a set that is not plain ints, or that
+    # holds a signal not blocked here, goes to the originals.
+    def _cooperative_wait(sigset, *timeout):
         if not core.hub_is_running():
             return NotImplemented
         try:
@@ -87,23 +88,21 @@ def install(_signal):
             return NotImplemented
         if not all(isinstance(s, int) for s in signals):
             return NotImplemented
-        return core.wait_signals(signals, timeout)
+        return core.wait_signals(signals, *timeout)
 
     def sigwait(sigset):
-        info = _cooperative_wait(sigset, None)
+        info = _cooperative_wait(sigset)
         if info is NotImplemented:
             return original_sigwait(sigset)
         return info[0]  # signal.sigwait() makes it a Signals
 
     def sigwaitinfo(sigset):
-        info = _cooperative_wait(sigset, None)
+        info = _cooperative_wait(sigset)
         if info is NotImplemented:
             return original_sigwaitinfo(sigset)
         return siginfo(info)
 
     def sigtimedwait(sigset, timeout):
-        if not isinstance(timeout, (int, float)) or timeout != timeout or timeout < 0:
-            return original_sigtimedwait(sigset, timeout)  # python3's errors
         info = _cooperative_wait(sigset, timeout)
         if info is NotImplemented:
             return original_sigtimedwait(sigset, timeout)

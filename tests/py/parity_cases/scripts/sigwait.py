@@ -19,3 +19,9 @@ i = signal.sigwaitinfo({signum}); print(i.si_signo == signum, i.si_pid == os.get
 signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
 try: signal.sigtimedwait([signum], -1)
 except ValueError as e: print(e)
+signal.pthread_sigmask(signal.SIG_BLOCK, [signum])
+for bad in (float("nan"), 10 ** 300, 1e300, "x", None):
+    try:
+        signal.sigtimedwait([signum], bad)
+    except Exception as e:
+        print(repr(bad)[:10], type(e).__name__, e)
