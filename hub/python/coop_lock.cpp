@@ -52,7 +52,6 @@ struct CoopRLock {
 };
 
 PyTypeObject* g_lock_type = nullptr;
-PyTypeObject* g_rlock_type = nullptr;
 
 LockState* state_of(PyObject* o) { return &reinterpret_cast<CoopLock*>(o)->state; }
 CoopRLock* as_rlock(PyObject* o) { return reinterpret_cast<CoopRLock*>(o); }
@@ -64,19 +63,26 @@ CoopRLock* as_rlock(PyObject* o) { return reinterpret_cast<CoopRLock*>(o); }
 PyObject* g_main_greenlet = nullptr;  // strong
 unsigned long g_main_os_ident = 0;
 
-unsigned long current_ident() {
+// The greenlet that is the current "thread"; empty (no error set) when
+// greenlet is not usable here.
+PyRef current_thread_greenlet() {
   if (!greenlet::import_api()) {
     PyErr_Clear();
-    return PyThread_get_thread_ident();
+    return {};
   }
   PyRef g = greenlet::current();
   if (!g) {
     PyErr_Clear();
-    return PyThread_get_thread_ident();
+    return {};
   }
   if (g_main_greenlet && !greenlet::has_parent(g.get()) && PyThread_get_thread_ident() == g_main_os_ident)
-    return reinterpret_cast<unsigned long>(g_main_greenlet);
-  return reinterpret_cast<unsigned long>(g.get());
+    return PyRef::borrow(g_main_greenlet);
+  return g;
+}
+
+unsigned long current_ident() {
+  PyRef g = current_thread_greenlet();
+  return g ? reinterpret_cast<unsigned long>(g.get()) : PyThread_get_thread_ident();
 }
 
 // Wakes the first waiter that is still waiting; false when none is.
@@ -479,6 +485,15 @@ PyMemberDef g_rlock_members[] = {
 
 PyObject* get_ident(PyObject*, PyObject*) { return PyLong_FromUnsignedLong(current_ident()); }
 
+PyObject* thread_greenlet(PyObject*, PyObject*) {
+  PyRef g = current_thread_greenlet();
+  if (!g) {
+    PyErr_SetString(PyExc_RuntimeError, "thread_greenlet(): greenlet is not available");
+    return nullptr;
+  }
+  return g.release();
+}
+
 PyObject* set_main_thread(PyObject*, PyObject* args) {
   PyObject* g;
   unsigned long os_ident;
@@ -495,6 +510,10 @@ PyMethodDef g_get_ident_def = {
     "Even though on some platforms threads identities may appear to be\nallocated consecutive numbers "
     "starting at 1, this behavior should not\nbe relied upon, and the number should be seen purely as a "
     "magic cookie.\nA thread's identity may be reused for another thread after it exits."};
+PyMethodDef g_thread_greenlet_def = {
+    "thread_greenlet", thread_greenlet, METH_NOARGS,
+    "thread_greenlet(): the greenlet that is the current thread (the program's greenlet on its OS\n"
+    "thread's root greenlet); get_ident() is its id()."};
 PyMethodDef g_set_main_thread_def = {
     "set_main_thread", set_main_thread, METH_VARARGS,
     "set_main_thread(greenlet, os_ident): the greenlet that is the main thread, and its OS thread."};
@@ -542,12 +561,14 @@ int add_coop_lock(PyObject* module) {
                             rlock_slots};
   PyObject* rlock_type = PyType_FromSpec(&rlock_spec);
   if (!rlock_type) return -1;
-  g_rlock_type = reinterpret_cast<PyTypeObject*>(rlock_type);
   if (PyModule_AddObjectRef(module, "RLock", rlock_type) < 0) return -1;
   PyRef ident = PyRef::steal(PyCFunction_NewEx(&g_get_ident_def, nullptr, module_name.get()));
   if (!ident || PyModule_AddObjectRef(module, "get_ident", ident.get()) < 0) return -1;
-  PyRef setter = PyRef::steal(PyCFunction_NewEx(&g_set_main_thread_def, nullptr, nullptr));
-  return setter ? PyModule_AddObjectRef(module, "set_main_thread", setter.get()) : -1;
+  for (PyMethodDef* def : {&g_thread_greenlet_def, &g_set_main_thread_def}) {
+    PyRef fn = PyRef::steal(PyCFunction_NewEx(def, nullptr, nullptr));
+    if (!fn || PyModule_AddObjectRef(module, def->ml_name, fn.get()) < 0) return -1;
+  }
+  return 0;
 }
 
 }  // namespace tf::core

@@ -21,29 +21,15 @@ _originals = {}  # filled by install(): the _thread originals
 TIMEOUT_MAX = None
 
 
-#: The program's greenlet and the OS thread that runs it (set by
-#: adopt_main()): after the program, code at exit runs on that thread's root
-#: greenlet and is still "the main thread", as in python3.
-_main_greenlet = None
-_main_os_ident = None
-
-
 def adopt_main(greenlet):
-    global _main_greenlet, _main_os_ident
-    _main_greenlet = greenlet
-    _main_os_ident = _originals["get_ident"]()
-    core.set_main_thread(greenlet, _main_os_ident)
+    """The program's greenlet is the main thread, also when code runs on its
+    OS thread's root greenlet (at exit), as in python3."""
+    core.set_main_thread(greenlet, _originals["get_ident"]())
 
 
-def _current_thread_greenlet():
-    g = getcurrent()
-    if g.parent is None and _main_greenlet is not None and _originals["get_ident"]() == _main_os_ident:
-        return _main_greenlet
-    return g
-
-
-#: The identity of the current greenlet (a "thread"): id() of its greenlet,
-#: or of the program's greenlet on the main OS thread's root greenlet. C.
+#: The greenlet that is the current "thread", and its identity (id() of
+#: that greenlet). C: hub/python/coop_lock.cpp.
+_current_thread_greenlet = core.thread_greenlet
 get_ident = core.get_ident
 
 
@@ -322,7 +308,7 @@ def install(thread_module):
                  "LockType", "_count"):
         _originals.setdefault(name, getattr(thread_module, name))
     main = core.get_main_greenlet()
-    if main is not None and _main_greenlet is None:
+    if main is not None:
         adopt_main(main)
     global excepthook
     excepthook = make_excepthook(thread_module._excepthook, thread_module._ExceptHookArgs)
