@@ -58,3 +58,18 @@ def test_restore_puts_originals_back():
         print(time.sleep is original, m.is_module_patched("time"))
     """)
     assert r.stdout == "True False\n", r.stderr
+
+
+def test_a_class_attribute_patch_is_registered_and_restored():
+    # ssl's patch is a class attribute (SSLContext.sslsocket_class): it goes
+    # through the one registry like the module attributes do.
+    r = run_tfpython("""
+        import ssl, theframework.monkey as m
+        ours = ssl.SSLContext.sslsocket_class
+        print(ours is not ssl.SSLSocket, issubclass(ours, ssl.SSLSocket),
+              m.is_object_patched("ssl", "SSLContext.sslsocket_class"),
+              m.get_original("ssl", "SSLContext.sslsocket_class") is ssl.SSLSocket)
+        m.restore()
+        print(ssl.SSLContext.sslsocket_class is ssl.SSLSocket)
+    """)
+    assert r.stdout == "True True True True\nTrue\n", r.stderr

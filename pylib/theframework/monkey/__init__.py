@@ -1,9 +1,10 @@
 """Monkey patching: make the blocking standard library cooperative.
 
 Each patched stdlib module has one short file here (``time.py``,
-``socket.py``, ...) that declares ``TARGET`` (the module it patches) and
-``patches(module)`` returning ``{attribute: replacement}``; a replacement of
-``REMOVE`` deletes the attribute. Originals are kept in one registry
+``socket.py``, ...; PATCH_MODULES maps the stdlib module to it) with
+``patches(module)`` returning ``{attribute: replacement}`` (a dotted
+attribute reaches into a class); a replacement of ``REMOVE`` deletes the
+attribute. Originals are kept in one registry
 (``_registry``) and reached through ``get_original``.
 
 Modules already imported are patched at once; the others the moment they
@@ -45,13 +46,24 @@ _hook = None
 
 # ------------------------------------------------------------ the registry --
 
+def _owner(module, name):
+    """The object that holds attribute ``name`` of module (dotted names reach
+    into a class: "SSLContext.sslsocket_class"), and the last part."""
+    *path, last = name.split(".")
+    for part in path:
+        module = getattr(module, part)
+    return module, last
+
+
 def get_original(module_name, name):
     """The value ``module_name.name`` had before patching (the current value
-    when it was never patched). ``name`` may also be a list of names."""
+    when it was never patched). ``name`` may also be a list of names, or a
+    dotted name for a class attribute."""
     if not isinstance(name, str):
         return [get_original(module_name, n) for n in name]
     module = sys.modules.get(module_name) or importlib.import_module(module_name)
-    value = _registry.original(module_name, name, getattr(module, name, _registry.MISSING))
+    owner, attribute = _owner(module, name)
+    value = _registry.original(module_name, name, getattr(owner, attribute, _registry.MISSING))
     if value is _registry.MISSING:
         raise AttributeError("module %r has no attribute %r" % (module_name, name))
     return value
@@ -91,12 +103,13 @@ def _apply(module):
     definition = _patch_definition(name)
     for attribute, replacement in definition.patches(module).items():
         replacement = _hidden(replacement)
-        _registry.remember(name, attribute, getattr(module, attribute, _registry.MISSING))
+        owner, last = _owner(module, attribute)
+        _registry.remember(name, attribute, getattr(owner, last, _registry.MISSING))
         if replacement is REMOVE:
-            if hasattr(module, attribute):
-                delattr(module, attribute)
+            if hasattr(owner, last):
+                delattr(owner, last)
         else:
-            setattr(module, attribute, replacement)
+            setattr(owner, last, replacement)
     _registry.mark_patched(name, module)
 
 
@@ -184,9 +197,10 @@ def restore():
         module = sys.modules.get(module_name)
         if module is None:
             continue
+        owner, last = _owner(module, attribute)
         if value is _registry.MISSING:
-            if hasattr(module, attribute):
-                delattr(module, attribute)
+            if hasattr(owner, last):
+                delattr(owner, last)
         else:
-            setattr(module, attribute, value)
+            setattr(owner, last, value)
     _registry.forget_all()

@@ -5,5 +5,4 @@ standard class (its _create relies on it), and ours derives from it."""
 
 def patches(ssl):
     from theframework import cooperative_ssl
-    ssl.SSLContext.sslsocket_class = cooperative_ssl.make_sslsocket_class(ssl)
-    return {}
+    return {"SSLContext.sslsocket_class": cooperative_ssl.make_sslsocket_class(ssl)}
