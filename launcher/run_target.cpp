@@ -112,12 +112,9 @@ int run_module(const wchar_t* name, int set_argv0) {
 // python3 runs a compiled file when its name ends in .pyc, or (for a file
 // it may rewind) when it starts with the magic number's first two bytes.
 bool looks_like_pyc(FILE* fp, PyObject* filename, bool closeit) {
-  Py_ssize_t n = PyUnicode_GetLength(filename);
-  if (n >= 4) {
-    PyRef tail = PyRef::steal(PyUnicode_Substring(filename, n - 4, n));
-    if (tail && PyUnicode_CompareWithASCIIString(tail.get(), ".pyc") == 0) return true;
-    PyErr_Clear();
-  }
+  PyRef ext = PyRef::steal(PyUnicode_FromString(".pyc"));
+  if (ext && PyUnicode_Tailmatch(filename, ext.get(), 0, PY_SSIZE_T_MAX, +1) == 1) return true;
+  PyErr_Clear();
   if (!closeit || std::ftell(fp) != 0) return false;  // stdin, or -x moved the stream
   unsigned char head[2];
   unsigned int half_magic = static_cast<unsigned int>(PyImport_GetMagicNumber()) & 0xFFFF;

@@ -7,6 +7,7 @@ set -euo pipefail
 build_deps=(
   build-essential cmake ninja-build pkg-config
   libpython3.11-dev python3.11 liburing-dev
+  zlib1g-dev libexpat1-dev  # linked by name with Debian's libpython3.11.a
   python3-greenlet python-greenlet-dev libssl-dev libgtest-dev
 )
 test_deps=(

@@ -212,3 +212,20 @@ TEST(Loop, AbandonedAcceptThatCompletesAnywayIsAnOrphanNotALostConnection) {
   close(rec.orphans[0]);
   close(c);
 }
+
+TEST(Loop, TheRingIsMadeOnFirstUseOnly) {
+  // A program that never waits opens no fd of ours: expired timers fire
+  // without a ring; a post before the ring exists is seen once it does.
+  Loop loop;
+  Recorder rec;
+  loop.add_timer(Clock::now(), 7);
+  loop.run_once(false, rec);
+  EXPECT_EQ(rec.timers, std::vector<uint64_t>{7});
+  EXPECT_FALSE(loop.has_ring());
+  std::thread poster([&] { loop.post({nullptr, nullptr}); });
+  poster.join();
+  EXPECT_FALSE(loop.has_ring());
+  loop.run_once(true, rec);  // nothing else to wait for: the post wakes it
+  EXPECT_TRUE(loop.has_ring());
+  EXPECT_EQ(rec.wakeups, 1);
+}
