@@ -520,6 +520,19 @@ PyMethodDef g_set_main_thread_def = {
 
 }  // namespace
 
+PyRef new_coop_lock() { return PyRef::steal(allocate_lock(nullptr, nullptr)); }
+
+void release_coop_lock_if_held(PyObject* lock) {
+  if (Py_TYPE(lock) == g_lock_type) {
+    if (state_of(lock)->locked) release_state(state_of(lock));
+    return;
+  }
+  PyRef locked = PyRef::steal(PyObject_CallMethod(lock, "locked", nullptr));
+  int held = locked ? PyObject_IsTrue(locked.get()) : -1;
+  PyRef released = held == 1 ? PyRef::steal(PyObject_CallMethod(lock, "release", nullptr)) : PyRef::borrow(Py_None);
+  if (held < 0 || !released) PyErr_WriteUnraisable(lock);
+}
+
 int add_coop_lock(PyObject* module) {
   PyType_Slot slots[] = {
       {Py_tp_dealloc, reinterpret_cast<void*>(Lock_dealloc)},

@@ -8,7 +8,16 @@
 
 #include <Python.h>
 
+#include "hub/python/py_ref.hpp"
+
 namespace tf::core {
+
+// A new, unlocked cooperative lock.
+PyRef new_coop_lock();
+
+// Releases `lock` if it is held (a cooperative lock directly, any other
+// lock through its methods; errors are reported as unraisable).
+void release_coop_lock_if_held(PyObject* lock);
 
 // Adds LockType and allocate_lock() to the module.
 int add_coop_lock(PyObject* module);

@@ -14,6 +14,7 @@
 #include "hub/python/greenlet_api.hpp"
 #include "hub/python/module.hpp"
 #include "hub/python/coop_lock.hpp"
+#include "hub/python/green_thread.hpp"
 #include "hub/python/hidden_frames.hpp"
 #include "hub/python/socket_ops.hpp"
 #include "hub/python/stack_chunks.hpp"
@@ -249,7 +250,8 @@ PyObject* throw_later(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 
 PyObject* stack_chunk_counts(PyObject*, PyObject*) {
   stack_chunks::Counts c = stack_chunks::counts();
-  return Py_BuildValue("(kkk)", c.in_use, c.free_dirty, c.free_clean);
+  return Py_BuildValue("(kkkkn)", c.in_use, c.free_dirty, c.free_clean, c.roots_in_use,
+                       static_cast<Py_ssize_t>(stack_chunks::root_chunk_size()));
 }
 
 // The end of a Greenlet: drop what it ran, forget the dummy Thread that
@@ -341,6 +343,7 @@ int finish_task(PyObject* g) {
 // needs no bound method, which greenlet would make at every start and keep
 // for the greenlet's whole life.
 PyObject* run_current_task(PyObject*, PyObject*) {
+  stack_chunks::give_root_chunk(PyThreadState_Get());
   PyRef g = greenlet::current();
   if (!g) return nullptr;
   return end_task(g.get(), call_task_function(g.get()));
@@ -740,7 +743,8 @@ PyMethodDef g_methods[] = {
      "throw(greenlet, exc): raise exc in greenlet (at once when called from the hub)."},
     {"get_hub_greenlet", get_hub_greenlet, METH_NOARGS, "The greenlet this thread's hub runs on."},
     {"stack_chunk_counts", stack_chunk_counts, METH_NOARGS,
-     "stack_chunk_counts() -> (in use, free with pages, free without): the frame-stack chunk pool."},
+     "stack_chunk_counts() -> (in use, free with pages, free without, roots in use, next root size):\n"
+     "the frame-stack chunk pool."},
     {"run_current_task", run_current_task, METH_NOARGS,
      "run_current_task(): the body of the current theframework.Greenlet."},
     {"write_unraisable", write_unraisable, METH_VARARGS,
@@ -800,7 +804,8 @@ PyObject* init_module() {
   stack_chunks::install();
   PyRef m = PyRef::steal(PyModule_Create(&g_module));
   if (!m || add_objects(m.get()) < 0 || add_socket_ops(m.get()) < 0 ||
-      add_hidden_frames(m.get()) < 0 || add_coop_lock(m.get()) < 0)
+      add_hidden_frames(m.get()) < 0 || add_coop_lock(m.get()) < 0 ||
+      add_green_thread(m.get()) < 0)
     return nullptr;
   return m.release();
 }

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 
 #include <cstddef>
+#include <cstdlib>
 #include <vector>
 
 namespace tf::core::stack_chunks {
@@ -19,23 +20,67 @@ constexpr size_t kChunksPerMapping = 64;
 // RSS falls after a burst of greenlets as it did with munmap.
 constexpr size_t kKeepDirty = 256;
 
+// Root chunks (give_root_chunk) come in these sizes, all smaller than any
+// chunk CPython asks for, so that a freed one is known by its size. A frame
+// is ~120 bytes: 1 KiB holds a "thread" parked in sleep() or recv() under
+// threading's bootstrap; an HTTP handler needs about 2 KiB.
+constexpr size_t kRootSizes[] = {1024, 2048, 4096};
+constexpr int kRootKinds = sizeof kRootSizes / sizeof kRootSizes[0];
+static_assert(kRootSizes[kRootKinds - 1] < kChunkSize, "must not be mistaken for CPython's chunks");
+// Freed root chunks kept for reuse, per size.
+constexpr size_t kKeepRoots = 1024;
+// The root size adapts: when more than 1 in 8 of the last kWindow greenlets
+// given a root outgrew it (CPython then stacks a 16 KiB chunk on it, which
+// costs a page), the next size is used; past the largest, no roots.
+constexpr unsigned kWindow = 64;
+constexpr unsigned kTooMany = kWindow / 8;
+
 struct Pool {
   std::vector<void*> dirty;  // freed, pages still resident: reused first
   std::vector<void*> clean;  // never touched, or pages returned
+  std::vector<void*> roots[kRootKinds];  // freed root chunks, per size
   unsigned long in_use = 0;
+  unsigned long roots_in_use = 0;
+  int root_kind = 0;  // index into kRootSizes; kRootKinds: roots are off
+  unsigned given_in_window = 0;
+  unsigned outgrown_in_window = 0;
   PyObjectArenaAllocator next{};  // what was installed before us
 };
 
 Pool* g_pool = nullptr;
+
+int root_kind_of(size_t size) {
+  for (int k = 0; k < kRootKinds; ++k)
+    if (kRootSizes[k] == size) return k;
+  return -1;
+}
 
 void* map_anonymous(size_t size) {
   void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   return p == MAP_FAILED ? nullptr : p;
 }
 
+// CPython asks for a chunk while the current frame stack sits in a root we
+// gave: that root was too small. Each root counts once (marked in data[0],
+// which CPython leaves unused in a root), and only at the current size:
+// roots given before the last change say nothing about the new size.
+void note_if_root_outgrown(Pool* pool) {
+  PyThreadState* tstate = _PyThreadState_UncheckedGet();
+  _PyStackChunk* current = tstate ? tstate->datastack_chunk : nullptr;
+  if (!current || current->previous || pool->root_kind >= kRootKinds ||
+      current->size != kRootSizes[pool->root_kind] || current->data[0])
+    return;
+  current->data[0] = Py_None;  // a mark only, never a reference
+  if (++pool->outgrown_in_window > kTooMany) {
+    ++pool->root_kind;
+    pool->given_in_window = pool->outgrown_in_window = 0;
+  }
+}
+
 void* pool_alloc(void* ctx, size_t size) {
   auto* pool = static_cast<Pool*>(ctx);
   if (size != kChunkSize) return pool->next.alloc(pool->next.ctx, size);
+  note_if_root_outgrown(pool);
   void* chunk = nullptr;
   if (!pool->dirty.empty()) {
     chunk = pool->dirty.back();
@@ -56,6 +101,15 @@ void* pool_alloc(void* ctx, size_t size) {
 
 void pool_free(void* ctx, void* ptr, size_t size) {
   auto* pool = static_cast<Pool*>(ctx);
+  if (int kind = root_kind_of(size); kind >= 0) {  // greenlet frees a finished greenlet's chunks here
+    --pool->roots_in_use;
+    if (pool->roots[kind].size() < kKeepRoots) {
+      pool->roots[kind].push_back(ptr);
+    } else {
+      std::free(ptr);
+    }
+    return;
+  }
   if (size != kChunkSize) {
     pool->next.free(pool->next.ctx, ptr, size);
     return;
@@ -81,10 +135,42 @@ void install() {
   PyObject_SetArenaAllocator(&ours);
 }
 
+bool give_root_chunk(PyThreadState* tstate) {
+  Pool* pool = g_pool;
+  if (!pool || tstate->datastack_chunk || pool->root_kind >= kRootKinds) return false;
+  if (++pool->given_in_window > kWindow) pool->given_in_window = pool->outgrown_in_window = 0;
+  const size_t size = kRootSizes[pool->root_kind];
+  std::vector<void*>& freed = pool->roots[pool->root_kind];
+  void* memory;
+  if (!freed.empty()) {
+    memory = freed.back();
+    freed.pop_back();
+  } else if (!(memory = std::malloc(size))) {
+    return false;  // CPython makes its own chunk as usual
+  }
+  ++pool->roots_in_use;
+  auto* chunk = static_cast<_PyStackChunk*>(memory);
+  chunk->previous = nullptr;
+  chunk->size = size;
+  chunk->top = 0;
+  chunk->data[0] = nullptr;  // not outgrown yet
+  tstate->datastack_chunk = chunk;
+  // As CPython's push_chunk() does for a root chunk: data[0] stays unused,
+  // so that popping the first frame never frees the root.
+  tstate->datastack_top = &chunk->data[1];
+  tstate->datastack_limit = reinterpret_cast<PyObject**>(static_cast<char*>(memory) + size);
+  return true;
+}
+
+size_t root_chunk_size() {
+  if (!g_pool || g_pool->root_kind >= kRootKinds) return 0;
+  return kRootSizes[g_pool->root_kind];
+}
+
 Counts counts() {
-  if (!g_pool) return {0, 0, 0};
+  if (!g_pool) return {0, 0, 0, 0};
   return {g_pool->in_use, static_cast<unsigned long>(g_pool->dirty.size()),
-          static_cast<unsigned long>(g_pool->clean.size())};
+          static_cast<unsigned long>(g_pool->clean.size()), g_pool->roots_in_use};
 }
 
 }  // namespace tf::core::stack_chunks

@@ -5,7 +5,15 @@
 // them were a large part of the cost of a short greenlet. install() puts a
 // pool in front of CPython's arena allocator for exactly that size; every
 // other request (pymalloc's arenas, deeper chunks) goes to mmap as before.
+//
+// A greenlet that starts with an empty frame stack can also be given a small
+// root chunk (give_root_chunk): a "thread" parked in sleep() or recv() holds
+// a few hundred bytes of frames, and a 16 KiB chunk costs it a whole page.
 #pragma once
+
+#include <Python.h>
+
+#include <cstddef>
 
 namespace tf::core::stack_chunks {
 
@@ -13,11 +21,22 @@ namespace tf::core::stack_chunks {
 // ever used under the GIL).
 void install();
 
+// Gives the current greenlet, whose frame stack is still empty, a small root
+// chunk; false (nothing changed) if it already has a chunk or roots are off.
+// Greenlet frees the chunk when the greenlet ends, through the allocator
+// installed above. The size grows (1, 2, 4 KiB, then no roots) while too
+// many greenlets outgrow theirs.
+bool give_root_chunk(PyThreadState* tstate);
+
+// The size the next root chunk will have; 0 when roots are off.
+size_t root_chunk_size();
+
 // Chunks handed out and chunks kept free, for tests.
 struct Counts {
   unsigned long in_use;
   unsigned long free_dirty;
   unsigned long free_clean;
+  unsigned long roots_in_use;
 };
 Counts counts();
 

@@ -45,84 +45,23 @@ RLock = core.RLock
 
 # ------------------------------------------------------------- threads --
 
-_live_threads = 0
-
-
-def _count():
-    return _live_threads
-
-
-def _set_sentinel():
-    """A lock that the current greenlet's end releases (the caller acquires
-    it; Thread.join waits for it), as _thread does when a thread dies."""
-    if not _hub_is_running():
-        return _originals["_set_sentinel"]()  # a real thread's
-    lock = allocate_lock()
-    g = getcurrent()
-    sentinels = getattr(g, "_tf_sentinels", None)
-    if sentinels is None:
-        sentinels = g._tf_sentinels = []
-    sentinels.append(lock)
-    return lock
-
-
-def _report_unhandled(function, exc):
-    # As _thread does: through sys.unraisablehook.
-    core.write_unraisable(exc, "in thread started by", function)
+#: _thread.start_new_thread, _set_sentinel and _count in C
+#: (hub/python/green_thread.cpp): a new thread is a _ThreadGreenlet,
+#: switched to at once; its end releases its sentinel lock (what
+#: Thread.join waits for), as _thread does when a thread dies.
+start_new_thread = core.start_new_thread
+_set_sentinel = core._set_sentinel
+_count = core._count
 
 
 class _ThreadGreenlet(greenlet):
     """A greenlet-thread: function(*args, **kwargs), then what _thread does
-    when a thread ends. Slots, not a closure: one object per thread."""
+    when a thread ends (the C body, run_current_thread). Slots, not a
+    closure: one object per thread."""
 
-    __slots__ = ("_function", "_args", "_kwargs", "_tf_sentinels")
+    __slots__ = ("_function", "_args", "_kwargs", "_tf_sentinel")
 
-    def run(self):
-        global _live_threads
-        _live_threads += 1
-        function = self._function
-        try:
-            function(*self._args, **(self._kwargs or {}))
-        except SystemExit:
-            pass
-        except BaseException as exc:
-            _report_unhandled(function, exc)
-        finally:
-            _live_threads -= 1
-            self._function = self._args = self._kwargs = None
-            sentinels = self._tf_sentinels
-            if sentinels:
-                threading = sys.modules.get("threading")
-                for lock in sentinels:
-                    if lock.locked():
-                        lock.release()
-                    if threading is not None:
-                        # What threading's _maintain_shutdown_locks() would
-                        # prune later, in O(n) per thread: done here, in O(1).
-                        threading._shutdown_locks.discard(lock)
-
-
-def start_new_thread(function, args, kwargs=None, /):
-    """Start function(*args, **kwargs) in a new greenlet; returns its ident."""
-    if not callable(function):
-        raise TypeError("first arg must be callable")
-    if not isinstance(args, tuple):
-        raise TypeError("2nd arg must be a tuple")
-    if kwargs is not None and not isinstance(kwargs, dict):
-        raise TypeError("optional 3rd arg must be a dictionary")
-    if not _hub_is_running():
-        # No hub here (a real thread, interpreter shutdown): a real thread.
-        return _originals["start_new_thread"](function, args, kwargs or {})
-    g = _ThreadGreenlet(None, core.get_hub_greenlet())
-    g._function = function
-    g._args = args
-    g._kwargs = kwargs
-    g._tf_sentinels = None
-    ident = id(g)
-    # Run it first: python3's Thread.start() waits until the thread runs,
-    # and this spares that wait its round trip through the hub.
-    core.start_now(g)
-    return ident
+    run = core.run_current_thread
 
 
 start_new = start_new_thread
@@ -294,8 +233,7 @@ excepthook = None  # set by install()
 def _named_like_thread():
     """python3's replacements are _thread's builtins and types: same
     __module__ (threading's __all__ test, pickling errors) and names."""
-    for obj, name in ((start_new_thread, "start_new_thread"), (_count, "_count"),
-                      (_set_sentinel, "_set_sentinel"), (local, "_local")):
+    for obj, name in ((local, "_local"),):
         obj.__module__ = "_thread"
         obj.__qualname__ = obj.__name__ = name
 
@@ -307,6 +245,7 @@ def install(thread_module):
     for name in ("allocate_lock", "start_new_thread", "get_ident", "_set_sentinel", "_local", "RLock",
                  "LockType", "_count"):
         _originals.setdefault(name, getattr(thread_module, name))
+    core.set_thread_class(_ThreadGreenlet, _originals["start_new_thread"], _originals["_set_sentinel"])
     main = core.get_main_greenlet()
     if main is not None:
         adopt_main(main)

@@ -115,6 +115,7 @@ def make_invoke_excepthook(threading):
 
 def patches(threading):
     from theframework import cooperative_thread as ct
+    from theframework import cooperative_threading
     monkey.get_patched("_thread")
     monkey.get_patched("_signal")  # handlers' exceptions go to the main thread
     real = _real_threading()
@@ -133,6 +134,7 @@ def patches(threading):
         "_CRLock": ct.RLock,
         "local": ct.local,
         "_maintain_shutdown_locks": _maintain_shutdown_locks,
+        "Event": cooperative_threading.Event,
         "_make_invoke_excepthook": make_invoke_excepthook(threading),
         "excepthook": ct.excepthook,
         "__excepthook__": ct.excepthook,

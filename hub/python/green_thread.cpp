@@ -1,0 +1,270 @@
+#include "hub/python/green_thread.hpp"
+
+#include <structmember.h>
+
+#include "hub/python/coop_lock.hpp"
+#include "hub/python/green_hub.hpp"
+#include "hub/python/greenlet_api.hpp"
+#include "hub/python/py_ref.hpp"
+#include "hub/python/stack_chunks.hpp"
+
+namespace tf::core {
+namespace {
+
+// The greenlet subclass a thread runs in (cooperative_thread._ThreadGreenlet)
+// and where its slots are: read and written directly, as its own
+// member descriptors would.
+struct ThreadClass {
+  PyTypeObject* type = nullptr;
+  Py_ssize_t function = 0, args = 0, kwargs = 0, sentinel = 0;
+  PyObject* original_start = nullptr;     // _thread.start_new_thread
+  PyObject* original_sentinel = nullptr;  // _thread._set_sentinel
+};
+ThreadClass g_class;
+unsigned long g_live_threads = 0;  // greenlet-threads running, all hubs (GIL)
+
+PyObject*& slot(PyObject* g, Py_ssize_t offset) {
+  return *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(g) + offset);
+}
+
+void set_slot(PyObject* g, Py_ssize_t offset, PyObject* value) {
+  Py_XSETREF(slot(g, offset), Py_XNewRef(value));
+}
+
+bool is_thread_greenlet(PyObject* g) { return g_class.type && PyObject_TypeCheck(g, g_class.type); }
+
+bool slot_offset(PyTypeObject* type, const char* name, Py_ssize_t* offset) {
+  PyObject* descr = PyDict_GetItemString(type->tp_dict, name);  // borrowed
+  if (!descr || Py_TYPE(descr) != &PyMemberDescr_Type ||
+      reinterpret_cast<PyMemberDescrObject*>(descr)->d_member->type != T_OBJECT_EX) {
+    PyErr_Format(PyExc_TypeError, "set_thread_class(): %s has no slot %s", type->tp_name, name);
+    return false;
+  }
+  *offset = reinterpret_cast<PyMemberDescrObject*>(descr)->d_member->offset;
+  return true;
+}
+
+// set_thread_class(cls, start_new_thread, _set_sentinel): the greenlet class
+// threads run in (slots _function, _args, _kwargs, _tf_sentinel), and the
+// _thread originals used where no hub runs.
+PyObject* set_thread_class(PyObject*, PyObject* args) {
+  PyObject *cls, *start, *sentinel;
+  if (!PyArg_ParseTuple(args, "O!OO:set_thread_class", &PyType_Type, &cls, &start, &sentinel)) return nullptr;
+  auto* type = reinterpret_cast<PyTypeObject*>(cls);
+  if (!greenlet::import_api()) return nullptr;
+  if (!PyType_IsSubtype(type, greenlet::greenlet_type())) {
+    PyErr_SetString(PyExc_TypeError, "set_thread_class() expects a greenlet subclass");
+    return nullptr;
+  }
+  ThreadClass c;
+  if (!slot_offset(type, "_function", &c.function) || !slot_offset(type, "_args", &c.args) ||
+      !slot_offset(type, "_kwargs", &c.kwargs) || !slot_offset(type, "_tf_sentinel", &c.sentinel))
+    return nullptr;
+  c.type = reinterpret_cast<PyTypeObject*>(Py_NewRef(cls));
+  c.original_start = Py_NewRef(start);
+  c.original_sentinel = Py_NewRef(sentinel);
+  Py_XDECREF(g_class.type);
+  Py_XDECREF(g_class.original_start);
+  Py_XDECREF(g_class.original_sentinel);
+  g_class = c;
+  Py_RETURN_NONE;
+}
+
+// start_new_thread(function, args[, kwargs]): python3's checks and
+// messages; in a greenlet driven by a running hub the thread is a greenlet,
+// switched to at once (python3's Thread.start() waits until the thread
+// runs); anywhere else a real thread.
+PyObject* start_new_thread(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (!_PyArg_CheckPositional("start_new_thread", nargs, 2, 3)) return nullptr;
+  PyObject* function = args[0];
+  PyObject* call_args = args[1];
+  PyObject* kwargs = nargs == 3 ? args[2] : nullptr;
+  if (!PyCallable_Check(function)) {
+    PyErr_SetString(PyExc_TypeError, "first arg must be callable");
+    return nullptr;
+  }
+  if (!PyTuple_Check(call_args)) {
+    PyErr_SetString(PyExc_TypeError, "2nd arg must be a tuple");
+    return nullptr;
+  }
+  if (kwargs && !PyDict_Check(kwargs)) {
+    PyErr_SetString(PyExc_TypeError, "optional 3rd arg must be a dictionary");
+    return nullptr;
+  }
+  if (!g_class.type) {
+    PyErr_SetString(PyExc_RuntimeError, "start_new_thread(): no thread class registered");
+    return nullptr;
+  }
+  if (!GreenHub::cooperative_here()) return PyObject_Vectorcall(g_class.original_start, args, nargs, nullptr);
+  GreenHub* hub = GreenHub::current();
+  PyRef empty = PyRef::steal(PyTuple_New(0));
+  if (!empty) return nullptr;
+  PyRef g = PyRef::steal(g_class.type->tp_new(g_class.type, empty.get(), nullptr));
+  if (!g || !greenlet::set_parent(g.get(), hub->hub_greenlet())) return nullptr;
+  set_slot(g.get(), g_class.function, function);
+  set_slot(g.get(), g_class.args, call_args);
+  set_slot(g.get(), g_class.kwargs, kwargs ? kwargs : Py_None);
+  set_slot(g.get(), g_class.sentinel, Py_None);
+  PyObject* ident = PyLong_FromVoidPtr(g.get());
+  if (!ident) return nullptr;
+  if (hub->run_first(g.get()) == WaitStatus::kFailed) {
+    Py_DECREF(ident);
+    return nullptr;
+  }
+  return ident;
+}
+
+// _set_sentinel(): a lock that the current thread's end releases (the caller
+// acquires it; Thread.join waits for it), as _thread does when a thread
+// dies. A greenlet that is not a greenlet-thread keeps its lock held.
+PyObject* set_sentinel(PyObject*, PyObject*) {
+  if (!GreenHub::cooperative_here() && g_class.original_sentinel)
+    return PyObject_CallNoArgs(g_class.original_sentinel);
+  PyRef lock = new_coop_lock();
+  PyRef g = greenlet::current();
+  if (!lock || !g) return nullptr;
+  if (is_thread_greenlet(g.get())) {
+    PyObject*& held = slot(g.get(), g_class.sentinel);
+    if (!held || held == Py_None) {
+      set_slot(g.get(), g_class.sentinel, lock.get());
+    } else if (PyList_Check(held)) {
+      if (PyList_Append(held, lock.get()) < 0) return nullptr;
+    } else {
+      PyObject* both = PyList_New(2);
+      if (!both) return nullptr;
+      PyList_SET_ITEM(both, 0, held);  // the slot's reference moves to the list
+      PyList_SET_ITEM(both, 1, Py_NewRef(lock.get()));
+      held = both;
+    }
+  }
+  return lock.release();
+}
+
+PyObject* thread_count(PyObject*, PyObject*) { return PyLong_FromUnsignedLong(g_live_threads); }
+
+// Releases one sentinel and drops it from threading._shutdown_locks (what
+// threading would prune later, in O(n) per thread: here in O(1)).
+bool release_sentinel(PyObject* lock, PyObject* shutdown_locks) {
+  release_coop_lock_if_held(lock);
+  return !shutdown_locks || !PySet_Check(shutdown_locks) || PySet_Discard(shutdown_locks, lock) >= 0;
+}
+
+// Calls the thread's function as _thread does: SystemExit ends the thread
+// quietly; any other exception goes to sys.unraisablehook. A bound method
+// (Thread._bootstrap) is called through its function, and the method object
+// is let go first: one object less for the cycle collector per live thread,
+// and no method_vectorcall frame on the C stack. Not inlined and with few
+// locals: this frame is copied off the C stack whenever the thread parks.
+[[gnu::noinline]] void call_thread_function(PyObject* g) {
+  PyRef function = PyRef::borrow(slot(g, g_class.function));
+  PyRef args = PyRef::borrow(slot(g, g_class.args));
+  PyObject* kwargs = slot(g, g_class.kwargs);
+  bool has_kwargs = kwargs && PyDict_Check(kwargs) && PyDict_GET_SIZE(kwargs) > 0;
+  PyObject* result;
+  PyRef self;  // of a bound method, called through its function
+  if (PyMethod_Check(function.get()) && !has_kwargs && PyTuple_GET_SIZE(args.get()) == 0) {
+    self = PyRef::borrow(PyMethod_GET_SELF(function.get()));
+    function = PyRef::borrow(PyMethod_GET_FUNCTION(function.get()));
+    set_slot(g, g_class.function, Py_None);
+    PyObject* call_args[1] = {self.get()};
+    result = PyObject_Vectorcall(function.get(), call_args, 1, nullptr);
+  } else {
+    result = PyObject_Call(function.get(), args.get(), has_kwargs ? kwargs : nullptr);
+  }
+  if (result) {
+    Py_DECREF(result);
+  } else if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
+    PyErr_Clear();
+  } else {
+    // The report names what was started, as python3's does.
+    PyRef started = self ? PyRef::steal(PyMethod_New(function.get(), self.get())) : function;
+    _PyErr_WriteUnraisableMsg("in thread started by", started ? started.get() : Py_None);
+  }
+}
+
+// The end of a thread: what it ran is dropped and its sentinels released.
+[[gnu::noinline]] PyObject* end_thread(PyObject* g) {
+  for (Py_ssize_t offset : {g_class.function, g_class.args, g_class.kwargs}) set_slot(g, offset, Py_None);
+  PyRef sentinel = PyRef::borrow(slot(g, g_class.sentinel));
+  if (!sentinel || sentinel.get() == Py_None) Py_RETURN_NONE;
+  set_slot(g, g_class.sentinel, Py_None);
+  PyObject* threading = PyDict_GetItemString(PyImport_GetModuleDict(), "threading");  // borrowed
+  PyRef shutdown_locks;
+  if (threading) {
+    shutdown_locks = PyRef::steal(PyObject_GetAttrString(threading, "_shutdown_locks"));
+    if (!shutdown_locks) PyErr_Clear();  // threading half torn down at exit
+  }
+  bool ok = true;
+  if (PyList_Check(sentinel.get())) {
+    for (Py_ssize_t i = 0; ok && i < PyList_GET_SIZE(sentinel.get()); ++i)
+      ok = release_sentinel(PyList_GET_ITEM(sentinel.get(), i), shutdown_locks.get());
+  } else {
+    ok = release_sentinel(sentinel.get(), shutdown_locks.get());
+  }
+  if (!ok) return nullptr;
+  Py_RETURN_NONE;
+}
+
+// run_current_thread(): the body of a greenlet-thread (its class's run).
+PyObject* run_current_thread(PyObject*, PyObject*) {
+  stack_chunks::give_root_chunk(PyThreadState_Get());
+  PyRef g = greenlet::current();
+  if (!g) return nullptr;
+  if (!is_thread_greenlet(g.get())) {
+    PyErr_SetString(PyExc_TypeError, "run_current_thread(): not in a greenlet-thread");
+    return nullptr;
+  }
+  ++g_live_threads;
+  call_thread_function(g.get());
+  --g_live_threads;
+  return end_thread(g.get());
+}
+
+PyMethodDef g_start_new_thread_def = {
+    "start_new_thread", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(start_new_thread)),
+    METH_FASTCALL,
+    "start_new_thread(function, args[, kwargs])\n(start_new() is an obsolete synonym)\n\n"
+    "Start a new thread and return its identifier.  The thread will call the\n"
+    "function with positional arguments from the tuple args and keyword arguments\n"
+    "taken from the optional dictionary kwargs.  The thread exits when the\n"
+    "function returns; the return value is ignored.  The thread will also exit\n"
+    "when the function raises an unhandled exception; a stack trace will be\n"
+    "printed unless the exception is SystemExit.\n"};
+PyMethodDef g_set_sentinel_def = {
+    "_set_sentinel", set_sentinel, METH_NOARGS,
+    "_set_sentinel() -> lock\n\nSet a sentinel lock that will be released when the current thread\n"
+    "state is finalized (after it is untied from the interpreter).\n\n"
+    "This is a private API for the threading module."};
+PyMethodDef g_count_def = {
+    "_count", thread_count, METH_NOARGS,
+    "_count() -> integer\n\nReturn the number of currently running Python threads, excluding\n"
+    "the main thread. The returned number comprises all threads created\n"
+    "through `start_new_thread()` as well as `threading.Thread`, and not\n"
+    "yet finished.\n\nThis function is meant for internal and specialized purposes only.\n"
+    "In most applications `threading.enumerate()` should be used instead."};
+PyMethodDef g_private_defs[] = {
+    {"set_thread_class", set_thread_class, METH_VARARGS,
+     "set_thread_class(cls, start_new_thread, _set_sentinel): the greenlet class threads run in, and\n"
+     "_thread's originals for where no hub runs."},
+    {"run_current_thread", run_current_thread, METH_NOARGS,
+     "run_current_thread(): the body of the current greenlet-thread."},
+    {nullptr, nullptr, 0, nullptr}};
+
+}  // namespace
+
+int add_green_thread(PyObject* module) {
+  // What replaces _thread's functions carries _thread's names and module.
+  PyRef module_name = PyRef::steal(PyUnicode_FromString("_thread"));
+  if (!module_name) return -1;
+  for (PyMethodDef* def : {&g_start_new_thread_def, &g_set_sentinel_def, &g_count_def}) {
+    PyRef fn = PyRef::steal(PyCFunction_NewEx(def, nullptr, module_name.get()));
+    if (!fn || PyModule_AddObjectRef(module, def->ml_name, fn.get()) < 0) return -1;
+  }
+  for (PyMethodDef* def = g_private_defs; def->ml_name; ++def) {
+    PyRef fn = PyRef::steal(PyCFunction_NewEx(def, nullptr, nullptr));
+    if (!fn || PyModule_AddObjectRef(module, def->ml_name, fn.get()) < 0) return -1;
+  }
+  return 0;
+}
+
+}  // namespace tf::core
