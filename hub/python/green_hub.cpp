@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <ctime>
 #include <exception>
 #include <atomic>
 #include <mutex>
@@ -15,6 +16,19 @@
 #include "hub/python/greenlet_api.hpp"
 
 namespace tf::core {
+
+namespace {
+
+// The clock of the switch interval: read at every switch and every lock
+// acquire, so the coarse one (a few ms of resolution, a third of the cost);
+// the interval only decides when a greenlet that never waits lets others in.
+int64_t switch_clock_ns() {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
+}  // namespace
 
 PyObject* DeadlockError = nullptr;
 
@@ -251,7 +265,7 @@ PyObject* GreenHub::came_back_from(PyObject* switched_to) {
 
 void GreenHub::switch_into(PyObject* greenlet, PyObject* args) {
   in_hub_ = false;
-  resumed_at_ = hub::Clock::now();
+  resumed_at_ = switch_clock_ns();
   resumed_ = greenlet;
   hub_recursion_remaining_ = PyThreadState_Get()->recursion_remaining;
   PyRef r = greenlet::switch_to(greenlet, args);
@@ -261,8 +275,8 @@ void GreenHub::switch_into(PyObject* greenlet, PyObject* args) {
 
 WaitStatus GreenHub::yield_if_due() {
   // sys.getswitchinterval() is 5 ms unless the program changed it.
-  static const auto interval = std::chrono::microseconds(5000);
-  if (hub::Clock::now() - resumed_at_ < interval) return WaitStatus::kReady;
+  constexpr int64_t kIntervalNs = 5'000'000;
+  if (switch_clock_ns() - resumed_at_ < kIntervalNs) return WaitStatus::kReady;
   return sleep(0);
 }
 
@@ -272,7 +286,7 @@ void GreenHub::throw_into(PyObject* greenlet, PyObject* exception) {
   PyObject* value = PyExceptionInstance_Check(exception) ? exception : nullptr;
   PyRef tb = PyRef::steal(value ? PyException_GetTraceback(value) : nullptr);
   in_hub_ = false;
-  resumed_at_ = hub::Clock::now();
+  resumed_at_ = switch_clock_ns();
   resumed_ = greenlet;
   PyRef r = greenlet::throw_into(greenlet, type, value, tb.get());
   in_hub_ = true;
@@ -478,7 +492,7 @@ WaitStatus GreenHub::run_first(PyObject* greenlet) {
   uint64_t name = w.name();
   fire(name, Outcome::kTimer, 0, nullptr);  // our turn, at the back of the ready queue
   PyRef keep = PyRef::borrow(greenlet);     // alive until the hub is done with it
-  resumed_at_ = hub::Clock::now();
+  resumed_at_ = switch_clock_ns();
   resumed_ = greenlet;
   // A new greenlet starts at its starter's recursion depth: give it the
   // hub's, as if the hub had started it, and keep ours for our return.

@@ -213,7 +213,7 @@ class GreenHub final : public hub::Loop::Events {
   PyRef main_;  // the greenlet run() started
   PyRef main_result_;
   SavedError main_error_;
-  hub::Clock::time_point resumed_at_{};
+  int64_t resumed_at_ = 0;  // switch_clock_ns() when the current greenlet got control
   // The greenlet the hub last handed control to (borrowed): when control
   // comes back because a greenlet ended, this is the one that did.
   PyObject* resumed_ = nullptr;

@@ -1,6 +1,8 @@
 #include "hub/python/green_thread.hpp"
 
+#include <pythread.h>
 #include <structmember.h>
+#include <pthread.h>
 
 #include "hub/python/coop_lock.hpp"
 #include "hub/python/green_hub.hpp"
@@ -220,6 +222,60 @@ PyObject* run_current_thread(PyObject*, PyObject*) {
   return end_thread(g.get());
 }
 
+// WeakSet.add for threading._dangling, which gets every Thread made: the same
+// steps in C. (The weak reference must stay tracked: the cycle collector
+// moves a callback's weak reference onto a list of its own when it clears
+// the referent.) `state` is (weakset, weakset.data, weakset._remove).
+PyObject* weakset_add(PyObject* state, PyObject* item) {
+  PyObject* weakset = PyTuple_GET_ITEM(state, 0);
+  static PyObject* const pending_name = PyUnicode_InternFromString("_pending_removals");
+  if (!pending_name) return nullptr;
+  PyRef pending = PyRef::steal(PyObject_GetAttr(weakset, pending_name));
+  int commit = pending ? PyObject_IsTrue(pending.get()) : -1;
+  if (commit < 0) return nullptr;
+  if (commit) {
+    PyRef done = PyRef::steal(PyObject_CallMethod(weakset, "_commit_removals", nullptr));
+    if (!done) return nullptr;
+  }
+  PyRef ref = PyRef::steal(PyWeakref_NewRef(item, PyTuple_GET_ITEM(state, 2)));
+  if (!ref) return nullptr;
+  if (PySet_Add(PyTuple_GET_ITEM(state, 1), ref.get()) < 0) return nullptr;
+  Py_RETURN_NONE;
+}
+
+PyMethodDef g_weakset_add_def = {"add", weakset_add, METH_O, "Add an element."};
+
+// weakset_adder(weakset): a C add() for that WeakSet.
+PyObject* weakset_adder(PyObject*, PyObject* weakset) {
+  PyRef data = PyRef::steal(PyObject_GetAttrString(weakset, "data"));
+  PyRef remove = data ? PyRef::steal(PyObject_GetAttrString(weakset, "_remove")) : PyRef();
+  if (!remove) return nullptr;
+  if (!PySet_Check(data.get())) {
+    PyErr_SetString(PyExc_TypeError, "weakset_adder() expects a WeakSet");
+    return nullptr;
+  }
+  PyRef state = PyRef::steal(PyTuple_Pack(3, weakset, data.get(), remove.get()));
+  if (!state) return nullptr;
+  return PyCFunction_NewEx(&g_weakset_add_def, state.get(), nullptr);
+}
+
+// get_native_id(): the kernel's id of this OS thread, which every
+// greenlet-thread on it shares. Asked of the kernel once per OS thread (a
+// syscall each time in python3); a forked child's only thread asks again.
+thread_local long t_native_id = 0;
+
+void forget_native_id_in_child() { t_native_id = 0; }
+
+PyObject* get_native_id(PyObject*, PyObject*) {
+  if (t_native_id == 0) t_native_id = static_cast<long>(PyThread_get_thread_native_id());
+  return PyLong_FromLong(t_native_id);
+}
+
+PyMethodDef g_get_native_id_def = {
+    "get_native_id", get_native_id, METH_NOARGS,
+    "get_native_id() -> integer\n\nReturn a non-negative integer identifying the thread as reported\n"
+    "by the OS (kernel). This may be used to uniquely identify a\nparticular thread within a system."};
+
 PyMethodDef g_start_new_thread_def = {
     "start_new_thread", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(start_new_thread)),
     METH_FASTCALL,
@@ -246,6 +302,8 @@ PyMethodDef g_private_defs[] = {
     {"set_thread_class", set_thread_class, METH_VARARGS,
      "set_thread_class(cls, start_new_thread, _set_sentinel): the greenlet class threads run in, and\n"
      "_thread's originals for where no hub runs."},
+    {"weakset_adder", weakset_adder, METH_O,
+     "weakset_adder(weakset): WeakSet.add in C, for that set."},
     {"run_current_thread", run_current_thread, METH_NOARGS,
      "run_current_thread(): the body of the current greenlet-thread."},
     {nullptr, nullptr, 0, nullptr}};
@@ -253,10 +311,12 @@ PyMethodDef g_private_defs[] = {
 }  // namespace
 
 int add_green_thread(PyObject* module) {
+  static bool registered = false;
+  if (!registered) registered = pthread_atfork(nullptr, nullptr, forget_native_id_in_child) == 0;
   // What replaces _thread's functions carries _thread's names and module.
   PyRef module_name = PyRef::steal(PyUnicode_FromString("_thread"));
   if (!module_name) return -1;
-  for (PyMethodDef* def : {&g_start_new_thread_def, &g_set_sentinel_def, &g_count_def}) {
+  for (PyMethodDef* def : {&g_start_new_thread_def, &g_set_sentinel_def, &g_count_def, &g_get_native_id_def}) {
     PyRef fn = PyRef::steal(PyCFunction_NewEx(def, nullptr, module_name.get()));
     if (!fn || PyModule_AddObjectRef(module, def->ml_name, fn.get()) < 0) return -1;
   }

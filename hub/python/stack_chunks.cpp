@@ -22,9 +22,11 @@ constexpr size_t kKeepDirty = 256;
 
 // Root chunks (give_root_chunk) come in these sizes, all smaller than any
 // chunk CPython asks for, so that a freed one is known by its size. A frame
-// is ~120 bytes: 1 KiB holds a "thread" parked in sleep() or recv() under
-// threading's bootstrap; an HTTP handler needs about 2 KiB.
-constexpr size_t kRootSizes[] = {1024, 2048, 4096};
+// is ~120 bytes: 512 bytes hold threading's bootstrap (three frames) and a C
+// call such as time.sleep; a Python target needs 1 KiB; an HTTP handler
+// 2-4 KiB. The smallest come from pymalloc (no malloc header).
+constexpr size_t kRootSizes[] = {512, 1024, 2048, 4096};
+constexpr size_t kLargestPymalloc = 512;
 constexpr int kRootKinds = sizeof kRootSizes / sizeof kRootSizes[0];
 static_assert(kRootSizes[kRootKinds - 1] < kChunkSize, "must not be mistaken for CPython's chunks");
 // Freed root chunks kept for reuse, per size.
@@ -105,6 +107,8 @@ void pool_free(void* ctx, void* ptr, size_t size) {
     --pool->roots_in_use;
     if (pool->roots[kind].size() < kKeepRoots) {
       pool->roots[kind].push_back(ptr);
+    } else if (size <= kLargestPymalloc) {
+      PyObject_Free(ptr);
     } else {
       std::free(ptr);
     }
@@ -145,7 +149,7 @@ bool give_root_chunk(PyThreadState* tstate) {
   if (!freed.empty()) {
     memory = freed.back();
     freed.pop_back();
-  } else if (!(memory = std::malloc(size))) {
+  } else if (!(memory = size <= kLargestPymalloc ? PyObject_Malloc(size) : std::malloc(size))) {
     return false;  // CPython makes its own chunk as usual
   }
   ++pool->roots_in_use;

@@ -24,7 +24,7 @@ void install();
 // Gives the current greenlet, whose frame stack is still empty, a small root
 // chunk; false (nothing changed) if it already has a chunk or roots are off.
 // Greenlet frees the chunk when the greenlet ends, through the allocator
-// installed above. The size grows (1, 2, 4 KiB, then no roots) while too
+// installed above. The size grows (512 B, 1, 2, 4 KiB, then no roots) while too
 // many greenlets outgrow theirs.
 bool give_root_chunk(PyThreadState* tstate);
 

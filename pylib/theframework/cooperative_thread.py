@@ -243,7 +243,7 @@ def install(thread_module):
     global TIMEOUT_MAX
     TIMEOUT_MAX = thread_module.TIMEOUT_MAX
     for name in ("allocate_lock", "start_new_thread", "get_ident", "_set_sentinel", "_local", "RLock",
-                 "LockType", "_count"):
+                 "LockType", "_count", "get_native_id"):
         _originals.setdefault(name, getattr(thread_module, name))
     core.set_thread_class(_ThreadGreenlet, _originals["start_new_thread"], _originals["_set_sentinel"])
     main = core.get_main_greenlet()
@@ -263,6 +263,7 @@ def install(thread_module):
         "_set_sentinel": _set_sentinel,
         "_local": local,
         "_count": _count,
+        "get_native_id": core.get_native_id,
         "interrupt_main": make_interrupt_main(thread_module.interrupt_main),
     }
 

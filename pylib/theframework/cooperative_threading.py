@@ -29,6 +29,11 @@ class Event:
     def __init__(self):
         self._flag = False
         self._lazy_cond = None
+        if type(self) is Event:
+            # It holds a bool and maybe its Condition, which never refers
+            # back to it: no cycle can pass through it, and a program with
+            # many threads has one per thread for the collector to walk.
+            _untrack(self)
 
     @property
     def _cond(self):
@@ -118,4 +123,5 @@ class Event:
 
 
 Event.__module__ = "threading"
-_make_cond_lock = _core.allocate_lock()  # parks a greenlet, blocks a real thread
+_make_cond_lock = _core.allocate_lock()
+_untrack = _core.untrack  # parks a greenlet, blocks a real thread

@@ -116,6 +116,7 @@ def make_invoke_excepthook(threading):
 def patches(threading):
     from theframework import cooperative_thread as ct
     from theframework import cooperative_threading
+    from theframework._core import core
     monkey.get_patched("_thread")
     monkey.get_patched("_signal")  # handlers' exceptions go to the main thread
     real = _real_threading()
@@ -130,11 +131,14 @@ def patches(threading):
         "_allocate_lock": ct.allocate_lock,
         "_set_sentinel": ct._set_sentinel,
         "get_ident": ct.get_ident,
+        "get_native_id": core.get_native_id,
         "Lock": ct.allocate_lock,
         "_CRLock": ct.RLock,
         "local": ct.local,
         "_maintain_shutdown_locks": _maintain_shutdown_locks,
         "Event": cooperative_threading.Event,
+        # Every Thread made is added to it: WeakSet.add in C.
+        "_dangling.add": core.weakset_adder(threading._dangling),
         "_make_invoke_excepthook": make_invoke_excepthook(threading),
         "excepthook": ct.excepthook,
         "__excepthook__": ct.excepthook,
