@@ -349,3 +349,101 @@ def test_a_thread_that_always_finds_its_locks_free_still_yields(in_hub):
     threading.Thread(target=ticker).start()
     s.join(5)
     assert ticks and not s.is_alive()
+
+
+def test_event_makes_its_condition_only_for_a_wait_that_blocks(in_hub):
+    # A Thread's _started Event is set before anyone waits: no Condition.
+    t = threading.Thread(target=time.sleep, args=(0,))
+    t.start()
+    assert t._started.is_set() and t._started._lazy_cond is None
+    t.join()
+    # A wait that must block makes one; set() from another greenlet wakes it.
+    ev = threading.Event()
+    tf.spawn(lambda: (time.sleep(0.01), ev.set()))
+    assert ev._lazy_cond is None
+    assert ev.wait(2) is True and ev._lazy_cond is not None
+    ev.clear()
+    assert ev.wait(0.01) is False and not ev.is_set()
+    assert repr(ev).startswith("<threading.Event at ") and repr(ev).endswith(": unset>")
+    # python3's _cond is there on demand, a Condition over a plain lock.
+    with ev._cond:
+        assert not ev._cond.acquire(False)
+
+
+def test_event_between_a_real_thread_and_greenlets(in_hub):
+    RealThread = get_original("threading", "Thread")
+    for real_waits in (True, False):
+        ev = threading.Event()
+        seen = []
+        if real_waits:
+            t = RealThread(target=lambda: seen.append(ev.wait(5)))
+            t.start()
+            time.sleep(0.02)  # the real thread is (most likely) blocked in wait()
+            ev.set()
+        else:
+            t = RealThread(target=lambda: (get_original("time", "sleep")(0.02), ev.set()))
+            t.start()
+            seen.append(ev.wait(5))  # a greenlet waits; the hub keeps running
+        t.join()
+        assert seen == [True]
+
+
+def test_thread_body_reports_like_python3(tmp_path):
+    # An exception escaping a raw _thread function: python3's report, naming
+    # the bound method that was started.
+    code = """
+import _thread, time
+class A:
+    def boom(self):
+        raise ValueError("bad")
+    def __repr__(self):
+        return "<A>"
+_thread.start_new_thread(A().boom, ())
+time.sleep(0.1)
+_thread.start_new_thread(exit, ())  # SystemExit: silent
+time.sleep(0.1)
+print("after")
+"""
+    import subprocess
+    from conftest import PYTHON
+    ours = run_tfpython(code)
+    theirs = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True)
+    assert ours.returncode == theirs.returncode == 0
+    assert ours.stdout == theirs.stdout == "after\n"
+    assert ours.stderr == theirs.stderr
+    assert "Exception ignored in thread started by: <bound method A.boom of <A>>" in ours.stderr
+
+
+def test_native_id_is_the_os_threads_also_after_fork(in_hub):
+    import os
+    ids = []
+    ts = [threading.Thread(target=lambda: ids.append(threading.get_native_id())) for _ in range(3)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert ids == [os.getpid()] * 3 == [t.native_id for t in ts]
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(w, b"%d %d" % (threading.get_native_id(), os.getpid()))
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child_id, child_pid = os.read(r, 100).split()
+    os.close(r)
+    os.close(w)
+    assert child_id == child_pid and int(child_pid) == pid
+
+
+def test_a_parked_thread_holds_a_small_root_chunk(in_hub):
+    before = core.stack_chunk_counts()
+    ts = [threading.Thread(target=time.sleep, args=(0.05,)) for _ in range(50)]
+    for t in ts:
+        t.start()
+    during = core.stack_chunk_counts()
+    for t in ts:
+        t.join()
+    after = core.stack_chunk_counts()
+    if before[4]:  # roots are on (this process's greenlets have not outgrown them)
+        assert during[3] - before[3] >= 50 and during[0] - before[0] < 50
+    assert after[0] <= before[0] + 1 and after[3] <= before[3] + 1
