@@ -310,6 +310,9 @@ int finish_task(PyObject* g) {
   PyRef kwargs = args ? PyRef::steal(PyObject_GetAttr(g, g_task_fields[kKwargs])) : PyRef();
   if (!kwargs) return nullptr;
   bool has_kwargs = PyDict_Check(kwargs.get()) && PyDict_GET_SIZE(kwargs.get()) > 0;
+  // A C function (spawn(time.sleep, 1)) pushes no frame: no chunk at all.
+  // Anything else runs Python code: a small root chunk, not CPython's page.
+  if (!PyCFunction_Check(fn.get())) stack_chunks::give_root_chunk(PyThreadState_Get());
   return PyObject_Call(fn.get(), args.get(), has_kwargs ? kwargs.get() : nullptr);
 }
 
@@ -343,7 +346,6 @@ int finish_task(PyObject* g) {
 // needs no bound method, which greenlet would make at every start and keep
 // for the greenlet's whole life.
 PyObject* run_current_task(PyObject*, PyObject*) {
-  stack_chunks::give_root_chunk(PyThreadState_Get());
   PyRef g = greenlet::current();
   if (!g) return nullptr;
   return end_task(g.get(), call_task_function(g.get()));
