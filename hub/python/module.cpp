@@ -367,13 +367,6 @@ PyObject* write_unraisable(PyObject*, PyObject* args) {
   Py_RETURN_NONE;
 }
 
-// untrack(obj): leave obj out of the cycle collector's sight. Only for
-// objects that can never be part of a cycle (see its callers).
-PyObject* untrack(PyObject*, PyObject* obj) {
-  if (PyObject_IS_GC(obj) && PyObject_GC_IsTracked(obj)) PyObject_GC_UnTrack(obj);
-  Py_RETURN_NONE;
-}
-
 PyObject* yield_if_due(PyObject*, PyObject*) {
   if (GreenHub::cooperative_here() && GreenHub::current()->yield_if_due() == WaitStatus::kFailed) return nullptr;
   Py_RETURN_NONE;
@@ -758,7 +751,6 @@ PyMethodDef g_methods[] = {
      "run_current_task(): the body of the current theframework.Greenlet."},
     {"write_unraisable", write_unraisable, METH_VARARGS,
      "write_unraisable(exc, message, obj): report exc through sys.unraisablehook."},
-    {"untrack", untrack, METH_O, "untrack(obj): leave obj out of the cycle collector's sight."},
     {"yield_if_due", yield_if_due, METH_NOARGS,
      "Let other greenlets run if this one has run longer than the switch interval."},
     {"get_main_greenlet", get_main_greenlet, METH_NOARGS,

@@ -24,16 +24,20 @@ class Event:
 
     """
 
-    __slots__ = ("_flag", "_lazy_cond", "__weakref__")
-
     def __init__(self):
         self._flag = False
         self._lazy_cond = None
-        if type(self) is Event:
-            # It holds a bool and maybe its Condition, which never refers
-            # back to it: no cycle can pass through it, and a program with
-            # many threads has one per thread for the collector to walk.
-            _untrack(self)
+
+    def __copy__(self):
+        # python3's copy.copy() gives an Event sharing the Condition.
+        self._cond
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+    def __reduce_ex__(self, protocol):
+        # python3's Event holds a lock: it cannot be pickled or deep-copied.
+        raise TypeError("cannot pickle '_thread.lock' object")
 
     @property
     def _cond(self):
@@ -123,5 +127,4 @@ class Event:
 
 
 Event.__module__ = "threading"
-_make_cond_lock = _core.allocate_lock()
-_untrack = _core.untrack  # parks a greenlet, blocks a real thread
+_make_cond_lock = _core.allocate_lock()  # parks a greenlet, blocks a real thread

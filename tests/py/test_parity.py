@@ -301,6 +301,12 @@ CASES = [
       "import threading, time\ndef w(name, delay):\n    time.sleep(delay)\n    print(name)\n"
       "ts = [threading.Thread(target=w, args=(n, d)) for n, d in (('slow', 0.3), ('fast', 0.1))]\n"
       "[t.start() for t in ts]\nprint('started')\n[t.join() for t in ts]\nprint('joined')"),
+    C("c-event-copy-pickle-attrs", "-c",
+      "import copy, pickle, threading\ne = threading.Event()\ne.owner = 'me'\nc = copy.copy(e)\n"
+      "print(type(c).__name__, c.owner, c.is_set(), c._cond is e._cond, repr(e)[:17])\n"
+      "for f in (copy.deepcopy, pickle.dumps):\n    try:\n        f(e)\n"
+      "    except Exception as x:\n        print(f.__name__, type(x).__name__, x)\n"
+      "e.set(); print(e.is_set(), e.wait(0), repr(e)[-5:])"),
     C("c-wakeup-fd", "-c", "import signal; print(signal.set_wakeup_fd(-1))"),
     C("c-faulthandler-dump", "-c", "import faulthandler\nfaulthandler.dump_traceback(all_threads=False)"),
     C("c-exc-info-top-level", "-c", "import sys; print(sys.exc_info())"),
