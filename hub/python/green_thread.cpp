@@ -190,11 +190,16 @@ bool release_sentinel(PyObject* lock, PyObject* shutdown_locks) {
   PyRef sentinel = PyRef::borrow(slot(g, g_class.sentinel));
   if (!sentinel || sentinel.get() == Py_None) Py_RETURN_NONE;
   set_slot(g, g_class.sentinel, Py_None);
-  PyObject* threading = PyDict_GetItemString(PyImport_GetModuleDict(), "threading");  // borrowed
+  static PyObject* const threading_name = PyUnicode_InternFromString("threading");
+  static PyObject* const shutdown_locks_name = PyUnicode_InternFromString("_shutdown_locks");
+  if (!threading_name || !shutdown_locks_name) return nullptr;
+  PyObject* threading = PyDict_GetItemWithError(PyImport_GetModuleDict(), threading_name);  // borrowed
   PyRef shutdown_locks;
   if (threading) {
-    shutdown_locks = PyRef::steal(PyObject_GetAttrString(threading, "_shutdown_locks"));
+    shutdown_locks = PyRef::steal(PyObject_GetAttr(threading, shutdown_locks_name));
     if (!shutdown_locks) PyErr_Clear();  // threading half torn down at exit
+  } else if (PyErr_Occurred()) {
+    return nullptr;
   }
   bool ok = true;
   if (PyList_Check(sentinel.get())) {
