@@ -198,23 +198,6 @@ PyObject* wait_signals(PyObject*, PyObject* args) {
   return result;
 }
 
-// start_now(greenlet): a new greenlet (child of the hub) switched to at
-// once, the caller resuming in its turn; from the hub itself, scheduled.
-PyObject* start_now(PyObject*, PyObject* g) {
-  GreenHub* hub = running_hub_or_raise();
-  if (!hub) return nullptr;
-  if (!greenlet::is_greenlet(g) || greenlet::is_started(g)) {
-    PyErr_SetString(PyExc_TypeError, "start_now() expects a greenlet not started yet");
-    return nullptr;
-  }
-  if (!GreenHub::cooperative_here()) {
-    hub->schedule_switch(g, nullptr);
-  } else if (hub->run_first(g) == WaitStatus::kFailed) {
-    return nullptr;
-  }
-  Py_RETURN_NONE;
-}
-
 PyObject* schedule(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (!_PyArg_CheckPositional("schedule", nargs, 1, 2)) return nullptr;
   GreenHub* hub = running_hub_or_raise();
@@ -736,8 +719,6 @@ PyMethodDef g_methods[] = {
      "spawn(function, *args, **kwargs): start function(*args, **kwargs) in a new greenlet; returns its handle."},
     {"wait_signals", wait_signals, METH_VARARGS,
      "wait_signals(signals[, timeout]): siginfo fields of a pending signal of the set, None at the timeout."},
-    {"start_now", start_now, METH_O,
-     "start_now(greenlet): switch to a new greenlet at once; the caller resumes in its turn."},
     {"spawn_raw", spawn_raw, METH_O, "spawn_raw(callable): a new greenlet, child of the hub, scheduled."},
     {"schedule", reinterpret_cast<PyCFunction>(schedule), METH_FASTCALL,
      "schedule(greenlet[, value]): switch to greenlet from the hub soon."},
