@@ -162,6 +162,7 @@ bool release_sentinel(PyObject* lock, PyObject* shutdown_locks) {
   PyRef args = PyRef::borrow(slot(g, g_class.args));
   PyObject* kwargs = slot(g, g_class.kwargs);
   bool has_kwargs = kwargs && PyDict_Check(kwargs) && PyDict_GET_SIZE(kwargs) > 0;
+  stack_chunks::give_root_chunk_before(function.get());
   PyObject* result;
   PyRef self;  // of a bound method, called through its function
   if (PyMethod_Check(function.get()) && !has_kwargs && PyTuple_GET_SIZE(args.get()) == 0) {
@@ -214,7 +215,6 @@ bool release_sentinel(PyObject* lock, PyObject* shutdown_locks) {
 
 // run_current_thread(): the body of a greenlet-thread (its class's run).
 PyObject* run_current_thread(PyObject*, PyObject*) {
-  stack_chunks::give_root_chunk(PyThreadState_Get());
   PyRef g = greenlet::current();
   if (!g) return nullptr;
   if (!is_thread_greenlet(g.get())) {

@@ -293,9 +293,7 @@ int finish_task(PyObject* g) {
   PyRef kwargs = args ? PyRef::steal(PyObject_GetAttr(g, g_task_fields[kKwargs])) : PyRef();
   if (!kwargs) return nullptr;
   bool has_kwargs = PyDict_Check(kwargs.get()) && PyDict_GET_SIZE(kwargs.get()) > 0;
-  // A C function (spawn(time.sleep, 1)) pushes no frame: no chunk at all.
-  // Anything else runs Python code: a small root chunk, not CPython's page.
-  if (!PyCFunction_Check(fn.get())) stack_chunks::give_root_chunk(PyThreadState_Get());
+  stack_chunks::give_root_chunk_before(fn.get());
   return PyObject_Call(fn.get(), args.get(), has_kwargs ? kwargs.get() : nullptr);
 }
 

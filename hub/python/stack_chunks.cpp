@@ -20,7 +20,7 @@ constexpr size_t kChunksPerMapping = 64;
 // RSS falls after a burst of greenlets as it did with munmap.
 constexpr size_t kKeepDirty = 256;
 
-// Root chunks (give_root_chunk) come in these sizes, all smaller than any
+// Root chunks (give_root_chunk_before) come in these sizes, all smaller than any
 // chunk CPython asks for, so that a freed one is known by its size. A frame
 // is ~120 bytes: 512 bytes hold threading's bootstrap (three frames) and a C
 // call such as time.sleep; a Python target needs 1 KiB; an HTTP handler
@@ -139,9 +139,11 @@ void install() {
   PyObject_SetArenaAllocator(&ours);
 }
 
-bool give_root_chunk(PyThreadState* tstate) {
+bool give_root_chunk_before(PyObject* callable) {
   Pool* pool = g_pool;
-  if (!pool || tstate->datastack_chunk || pool->root_kind >= kRootKinds) return false;
+  if (!pool || pool->root_kind >= kRootKinds || PyCFunction_Check(callable)) return false;
+  PyThreadState* tstate = PyThreadState_Get();
+  if (tstate->datastack_chunk) return false;
   if (++pool->given_in_window > kWindow) pool->given_in_window = pool->outgrown_in_window = 0;
   const size_t size = kRootSizes[pool->root_kind];
   std::vector<void*>& freed = pool->roots[pool->root_kind];

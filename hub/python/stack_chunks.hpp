@@ -7,7 +7,7 @@
 // other request (pymalloc's arenas, deeper chunks) goes to mmap as before.
 //
 // A greenlet that starts with an empty frame stack can also be given a small
-// root chunk (give_root_chunk): a "thread" parked in sleep() or recv() holds
+// root chunk (give_root_chunk_before): a "thread" parked in sleep() or recv() holds
 // a few hundred bytes of frames, and a 16 KiB chunk costs it a whole page.
 #pragma once
 
@@ -21,12 +21,14 @@ namespace tf::core::stack_chunks {
 // ever used under the GIL).
 void install();
 
-// Gives the current greenlet, whose frame stack is still empty, a small root
-// chunk; false (nothing changed) if it already has a chunk or roots are off.
-// Greenlet frees the chunk when the greenlet ends, through the allocator
-// installed above. The size grows (512 B, 1, 2, 4 KiB, then no roots) while too
-// many greenlets outgrow theirs.
-bool give_root_chunk(PyThreadState* tstate);
+// Before a greenlet's body first calls `callable`: a greenlet whose frame
+// stack is still empty gets a small root chunk, unless `callable` is a C
+// function (spawn(time.sleep, 1) pushes no frame: no chunk at all). False
+// (nothing changed) if it already has a chunk or roots are off. Greenlet
+// frees the chunk when the greenlet ends, through the allocator installed
+// above. The size grows (512 B, 1, 2, 4 KiB, then no roots) while too many
+// greenlets outgrow theirs.
+bool give_root_chunk_before(PyObject* callable);
 
 // The size the next root chunk will have; 0 when roots are off.
 size_t root_chunk_size();
