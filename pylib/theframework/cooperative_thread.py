@@ -31,6 +31,8 @@ def adopt_main(greenlet):
 #: that greenlet). C: hub/python/coop_lock.cpp.
 _current_thread_greenlet = core.thread_greenlet
 get_ident = core.get_ident
+#: Every greenlet-thread's is its OS thread's (asked of the kernel once).
+get_native_id = core.get_native_id
 
 
 #: The cooperative _thread.lock (C, hub/python/coop_lock.cpp): a held lock
@@ -231,11 +233,10 @@ excepthook = None  # set by install()
 
 
 def _named_like_thread():
-    """python3's replacements are _thread's builtins and types: same
-    __module__ (threading's __all__ test, pickling errors) and names."""
-    for obj, name in ((local, "_local"),):
-        obj.__module__ = "_thread"
-        obj.__qualname__ = obj.__name__ = name
+    """What replaces _thread's types carries their module and name
+    (threading's __all__ test, pickling errors); the C ones do already."""
+    local.__module__ = "_thread"
+    local.__qualname__ = local.__name__ = "_local"
 
 
 def install(thread_module):
@@ -263,7 +264,7 @@ def install(thread_module):
         "_set_sentinel": _set_sentinel,
         "_local": local,
         "_count": _count,
-        "get_native_id": core.get_native_id,
+        "get_native_id": get_native_id,
         "interrupt_main": make_interrupt_main(thread_module.interrupt_main),
     }
 

@@ -1,5 +1,6 @@
 """The parts of ``threading`` itself that tfpython replaces (the rest of
 threading runs unchanged over the patched ``_thread``)."""
+import sys
 import threading as _threading
 
 from theframework._core import core as _core
@@ -128,3 +129,78 @@ class Event:
 
 Event.__module__ = "threading"
 _make_cond_lock = _core.allocate_lock()  # parks a greenlet, blocks a real thread
+
+
+# ------------------------------------------------------- Thread internals --
+
+def maintain_shutdown_locks():
+    """threading prunes released locks from _shutdown_locks at every thread
+    start and stop: O(n) each, O(n^2) for n threads. A greenlet-thread's lock
+    leaves the set when the thread ends (hub/python/green_thread.cpp), so
+    there is nothing to prune."""
+
+
+def dangling_add(threading):
+    """threading._dangling.add, which every Thread made goes through:
+    WeakSet.add in C, for that set."""
+    return _core.weakset_adder(threading._dangling)
+
+
+class _ExcepthookInvoker:
+    """What Thread keeps in _invoke_excepthook: threading's hook is called
+    with the current exception and the thread; the hooks found when the
+    thread was made stand in if threading's globals are gone (late at
+    shutdown). One object serves every thread made under the same hooks,
+    instead of a closure and five cells per thread."""
+
+    __slots__ = ("threading", "old_excepthook", "old_sys_excepthook", "sys", "print")
+
+    def __init__(self, threading, old_excepthook, old_sys_excepthook):
+        self.threading = threading
+        self.old_excepthook = old_excepthook
+        self.old_sys_excepthook = old_sys_excepthook
+        self.sys = sys
+        self.print = print
+
+    def __call__(self, thread):
+        local_sys = self.sys
+        args = None
+        try:
+            hook = self.threading.excepthook
+            if hook is None:
+                hook = self.old_excepthook
+            args = self.threading.ExceptHookArgs([*local_sys.exc_info(), thread])
+            hook(args)
+        except Exception as exc:
+            exc.__suppress_context__ = True
+            args = None
+            if local_sys is not None and local_sys.stderr is not None:
+                stderr = local_sys.stderr
+            else:
+                stderr = thread._stderr
+            self.print("Exception in threading.excepthook:", file=stderr, flush=True)
+            if local_sys is not None and local_sys.excepthook is not None:
+                sys_excepthook = local_sys.excepthook
+            else:
+                sys_excepthook = self.old_sys_excepthook
+            sys_excepthook(*local_sys.exc_info())
+        finally:
+            args = None  # no cycle through the exception
+
+
+def make_invoke_excepthook(threading):
+    shared = [None]
+
+    def _make_invoke_excepthook():
+        old_excepthook = threading.excepthook
+        old_sys_excepthook = sys.excepthook
+        if old_excepthook is None:
+            raise RuntimeError("threading.excepthook is None")
+        if old_sys_excepthook is None:
+            raise RuntimeError("sys.excepthook is None")
+        invoker = shared[0]
+        if (invoker is None or invoker.old_excepthook is not old_excepthook
+                or invoker.old_sys_excepthook is not old_sys_excepthook):
+            invoker = shared[0] = _ExcepthookInvoker(threading, old_excepthook, old_sys_excepthook)
+        return invoker
+    return _make_invoke_excepthook

@@ -3,7 +3,8 @@
 Each patched stdlib module has one short file here (``time.py``,
 ``socket.py``, ...; PATCH_MODULES maps the stdlib module to it) with
 ``patches(module)`` returning ``{attribute: replacement}`` (a dotted
-attribute reaches into a class); a replacement of ``REMOVE`` deletes the
+attribute reaches into an object of the module: a class, as ssl's
+``SSLContext.sslsocket_class``, or threading's ``_dangling``); a replacement of ``REMOVE`` deletes the
 attribute. Originals are kept in one registry
 (``_registry``) and reached through ``get_original``.
 
@@ -48,7 +49,8 @@ _hook = None
 
 def _owner(module, name):
     """The object that holds attribute ``name`` of module (dotted names reach
-    into a class: "SSLContext.sslsocket_class"), and the last part."""
+    into an object of the module: "SSLContext.sslsocket_class"), and the
+    last part."""
     *path, last = name.split(".")
     for part in path:
         module = getattr(module, part)
@@ -58,7 +60,7 @@ def _owner(module, name):
 def get_original(module_name, name):
     """The value ``module_name.name`` had before patching (the current value
     when it was never patched). ``name`` may also be a list of names, or a
-    dotted name for a class attribute."""
+    dotted name for an attribute of an object of the module."""
     if not isinstance(name, str):
         return [get_original(module_name, n) for n in name]
     module = sys.modules.get(module_name) or importlib.import_module(module_name)
