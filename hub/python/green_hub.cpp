@@ -17,7 +17,11 @@
 
 namespace tf::core {
 
+PyObject* DeadlockError = nullptr;
+
 namespace {
+
+thread_local GreenHub* t_hub = nullptr;
 
 // The clock of the switch interval: read at every switch and every lock
 // acquire, so the coarse one (a few ms of resolution, a third of the cost);
@@ -27,14 +31,6 @@ int64_t switch_clock_ns() {
   clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
   return static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
 }
-
-}  // namespace
-
-PyObject* DeadlockError = nullptr;
-
-namespace {
-
-thread_local GreenHub* t_hub = nullptr;
 
 // Timer tokens with bit 63 set name a TimerCallback, others a Waiter
 // (SlotPool keeps generations below 2^31, so names never use bit 63).
