@@ -1,7 +1,7 @@
 // tfpython: python3's command line, with the program run in a greenlet
 // driven by the io_uring hub. The order of start-up is the design's:
 //   1. PyConfig from argv by CPython's own parser;
-//   2. _framework_core registered as a builtin module;
+//   2. _framework_core and _framework_accel registered as builtin modules;
 //   3. the interpreter initialised;
 //   4. greenlet and theframework imported, the patches installed;
 //   5. the program run in the hub's target greenlet;
@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "accel/python/module.hpp"
 #include "hub/python/module.hpp"
 #include "hub/python/py_ref.hpp"
 #include "launcher/cpython_internals.hpp"
@@ -44,8 +45,9 @@ void initialise(int argc, char** argv) {
     PyConfig_Clear(&config);
     exit_on_status(status);
   }
-  if (PyImport_AppendInittab("_framework_core", PyInit__framework_core) < 0) {
-    std::fprintf(stderr, "tfpython: cannot register _framework_core\n");
+  if (PyImport_AppendInittab("_framework_core", PyInit__framework_core) < 0 ||
+      PyImport_AppendInittab("_framework_accel", PyInit__framework_accel) < 0) {
+    std::fprintf(stderr, "tfpython: cannot register our builtin modules\n");
     std::exit(1);
   }
   status = Py_InitializeFromConfig(&config);

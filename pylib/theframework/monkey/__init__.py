@@ -40,6 +40,8 @@ PATCH_MODULES = {
     "_signal": "_signal",
     "signal": "signal",
     "multiprocessing.synchronize": "multiprocessing_synchronize",
+    "email.parser": "email_parser",
+    "email.utils": "email_utils",
 }
 
 _hook = None
@@ -154,12 +156,25 @@ class _PatchOnImport:
 #: them (and so real OS threads) alone while sockets stay cooperative.
 THREAD_MODULES = ("_thread", "threading", "queue")
 
+#: Modules whose hot pure-Python functions get C stand-ins that give the
+#: same results (nothing blocking in them); TFPYTHON_ACCELERATE=0 leaves
+#: them alone.
+ACCELERATED_MODULES = ("email.parser", "email.utils")
+
+
+def _off(environ, variable):
+    return environ.get(variable, "1") in ("0", "no", "false")
+
 
 def options_from_environment(environ):
-    """patch_all() keyword arguments from TFPYTHON_PATCH_THREADS."""
-    if environ.get("TFPYTHON_PATCH_THREADS", "1") in ("0", "no", "false"):
-        return {name: False for name in THREAD_MODULES}
-    return {}
+    """patch_all() keyword arguments from TFPYTHON_PATCH_THREADS and
+    TFPYTHON_ACCELERATE."""
+    options = {}
+    if _off(environ, "TFPYTHON_PATCH_THREADS"):
+        options.update((name, False) for name in THREAD_MODULES)
+    if _off(environ, "TFPYTHON_ACCELERATE"):
+        options.update((name, False) for name in ACCELERATED_MODULES)
+    return options
 
 
 #: Loaded at start-up but patched only when a module that needs the patch is
