@@ -18,7 +18,8 @@ def runtime_info():
     if "theframework" in sys.modules:
         from theframework import monkey
         patched = [m for m in WATCHED if monkey.is_module_patched(m)]
-        return {"runtime": "tfpython", "patched": patched}
+        accelerated = [m for m in monkey.ACCELERATED_MODULES if monkey.is_module_patched(m)]
+        return {"runtime": "tfpython", "patched": patched, "accelerated": accelerated}
     if "gevent" in sys.modules:
         from gevent import monkey
         patched = [m for m in WATCHED if monkey.is_module_patched(m)]

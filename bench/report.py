@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 DASH = "–"
-COLORS = {"tfpython": "#e8710a", "gevent": "#4c78a8", "python3.11": "#9d9d9d", "C": "#54a24b"}
+COLORS = {"tfpython": "#e8710a", "tfpython-plain": "#f5b97f", "gevent": "#4c78a8", "python3.11": "#9d9d9d", "C": "#54a24b"}
 
 
 # --------------------------------------------------------------- formatting
@@ -157,7 +157,10 @@ def http_section(rows, s, chart):
         "",
         "HTTP/1.1 keep-alive, a fixed %s-byte page with Content-Length, TCP_NODELAY, logging off; "
         "`wrk -t1 -c50 -d%ds` on CPU 1 after a 1 s warm-up, server on CPU 0; median of %d run(s). "
-        "CPU µs/req = the server's utime+stime during the wrk run ÷ requests answered."
+        "CPU µs/req = the server's utime+stime during the wrk run ÷ requests answered. "
+        "`TFPYTHON_ACCELERATE=0` runs tfpython without its C stand-ins for `email.parser.Parser.parsestr` "
+        "(which `http.client.parse_headers` calls for every request) and `email.utils.formatdate` "
+        "(the `Date` header): the difference is theirs, the rest is the cooperative threads'."
         % (next((r["body_bytes"] for r in rows if r.get("body_bytes")), "small"),
            s["http_seconds"], s["http_repeats"]),
         "",

@@ -166,13 +166,16 @@ class Runner:
             "python3.11": [PY],
             "gevent": [PY, "-m", "gevent.monkey"],
             "tfpython": [str(tfpython)],
+            # The same, with the stdlib's pure-Python hot spots left pure
+            # (no C stand-ins): how much of a result is the accelerators'.
+            "tfpython-plain": ["env", "TFPYTHON_ACCELERATE=0", str(tfpython)],
         }
 
     def command(self, runtime, script, *args):
         return self.runtimes[runtime] + [str(BENCH / script)] + [str(a) for a in args]
 
     def check_runtime(self, runtime):
-        if runtime == "tfpython" and not os.access(self.tfpython, os.X_OK):
+        if runtime.startswith("tfpython") and not os.access(self.tfpython, os.X_OK):
             raise Failed("tfpython not found or not executable: %s" % self.tfpython)
 
     def binary(self, name):
@@ -475,6 +478,7 @@ def http_rows(r):
         dict(key="threads", label="python3.11 ThreadingHTTPServer", runtime="python3.11"),
         dict(key="gevent", label="gevent (-m gevent.monkey)", runtime="gevent"),
         dict(key="tfpython", label="tfpython", runtime="tfpython"),
+        dict(key="tfpython_plain", label="tfpython, TFPYTHON_ACCELERATE=0", runtime="tfpython-plain"),
     ]
     wrk = ["wrk", "-t1", "-c%d" % HTTP_CONNS, "--timeout", "2s", "--latency"]
 
@@ -485,6 +489,10 @@ def http_rows(r):
     def window(row, server, i):
         if i == 0:
             row["note"] = unpatched_note(server.info, ("socket", "threading", "selectors"))
+            if row["runtime"].startswith("tfpython"):
+                wanted = [] if row["runtime"] == "tfpython-plain" else ["email.parser", "email.utils"]
+                if server.info.get("accelerated") != wanted:
+                    raise Failed("C stand-ins in use: %s, expected %s" % (server.info.get("accelerated"), wanted))
         url = "http://%s:%d/" % (HOST, server.port)
         r.run("http %s warm-up %d" % (row["label"], i), wrk + ["-d1s", url], 20, cpu=CLIENT_CPU)
         cpu0 = server.cpu_seconds()

@@ -56,7 +56,7 @@ FULL_MODULES = [
     "test_subprocess", "test_signal", "test_os", "test_socketserver",
     "test_httplib", "test_httpservers", "test_urllib2_localnet", "test_ftplib",
     "test_smtplib", "test_xmlrpc", "test_poplib", "test_imaplib", "test_wsgiref",
-    "test_logging", "test_asyncore",
+    "test_logging", "test_asyncore", "test_email",
 ]
 
 # The CI subset: modules that take a few seconds each under python3.11 and
@@ -117,6 +117,7 @@ ESTIMATES = {
     "test_socketserver": 10, "test_asyncore": 10, "test_ftplib": 10,
     "test_queue": 10, "test_urllib2_localnet": 8, "test_xmlrpc": 8,
     "test_imaplib": 8, "test_smtplib": 5, "test_poplib": 5, "test_httplib": 5,
+    "test_email": 6,
 }
 
 FAILING = ("fail", "error", "xpass", "timeout", "crashed")
