@@ -2,40 +2,38 @@
 
 namespace tf::hub {
 
-bool TimerHeap::before(uint32_t a, uint32_t b) const {
-  const Entry& x = entries_[a];
-  const Entry& y = entries_[b];
-  return x.deadline < y.deadline || (x.deadline == y.deadline && x.sequence < y.sequence);
+void TimerHeap::place(uint32_t pos, const Node& node) {
+  heap_[pos] = node;
+  entries_[node.entry].heap_pos = pos;
 }
 
-void TimerHeap::place(uint32_t pos, uint32_t entry) {
-  heap_[pos] = entry;
-  entries_[entry].heap_pos = pos;
-}
-
-void TimerHeap::sift_up(uint32_t pos) {
-  uint32_t entry = heap_[pos];
+// Moves `node`, meant for slot pos, up to where it belongs.
+void TimerHeap::sift_up(uint32_t pos, Node node) {
   while (pos > 0) {
-    uint32_t parent = (pos - 1) / 2;
-    if (!before(entry, heap_[parent])) break;
+    uint32_t parent = (pos - 1) / kArity;
+    if (!before(node, heap_[parent])) break;
     place(pos, heap_[parent]);
     pos = parent;
   }
-  place(pos, entry);
+  place(pos, node);
 }
 
-void TimerHeap::sift_down(uint32_t pos) {
-  uint32_t entry = heap_[pos];
+// Moves `node`, meant for slot pos, down to where it belongs.
+void TimerHeap::sift_down(uint32_t pos, Node node) {
   uint32_t n = static_cast<uint32_t>(heap_.size());
   for (;;) {
-    uint32_t child = 2 * pos + 1;
-    if (child >= n) break;
-    if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
-    if (!before(heap_[child], entry)) break;
-    place(pos, heap_[child]);
-    pos = child;
+    uint32_t first = kArity * pos + 1;
+    if (first >= n) break;
+    uint32_t last = first + kArity < n ? first + kArity : n;
+    uint32_t best = first;
+    for (uint32_t c = first + 1; c < last; ++c) {
+      if (before(heap_[c], heap_[best])) best = c;
+    }
+    if (!before(heap_[best], node)) break;
+    place(pos, heap_[best]);
+    pos = best;
   }
-  place(pos, entry);
+  place(pos, node);
 }
 
 TimerId TimerHeap::add(Clock::time_point deadline, uint64_t token) {
@@ -48,29 +46,24 @@ TimerId TimerHeap::add(Clock::time_point deadline, uint64_t token) {
     free_.pop_back();
   }
   Entry& e = entries_[index];
-  e.deadline = deadline;
-  e.sequence = next_sequence_++;
   e.token = token;
-  heap_.push_back(index);
-  e.heap_pos = static_cast<uint32_t>(heap_.size() - 1);
-  sift_up(e.heap_pos);
+  heap_.push_back(Node{});
+  sift_up(static_cast<uint32_t>(heap_.size() - 1), Node{deadline, next_sequence_++, index});
   return TimerId{(uint64_t{e.generation} << 32) | (uint64_t{index} + 1)};
 }
 
 void TimerHeap::remove_at(uint32_t pos) {
-  uint32_t index = heap_[pos];
-  Entry& e = entries_[index];
+  Entry& e = entries_[heap_[pos].entry];
   e.heap_pos = kNotInHeap;
   if (++e.generation == 0) e.generation = 1;
-  free_.push_back(index);
-  uint32_t last = heap_.back();
+  free_.push_back(heap_[pos].entry);
+  Node last = heap_.back();
   heap_.pop_back();
   if (pos < heap_.size()) {
-    place(pos, last);
-    if (pos > 0 && before(last, heap_[(pos - 1) / 2])) {
-      sift_up(pos);
+    if (pos > 0 && before(last, heap_[(pos - 1) / kArity])) {
+      sift_up(pos, last);
     } else {
-      sift_down(pos);
+      sift_down(pos, last);
     }
   }
 }
@@ -86,7 +79,7 @@ bool TimerHeap::cancel(TimerId id) {
 
 std::optional<Clock::time_point> TimerHeap::next_deadline() const {
   if (heap_.empty()) return std::nullopt;
-  return entries_[heap_[0]].deadline;
+  return heap_[0].deadline;
 }
 
 }  // namespace tf::hub

@@ -53,24 +53,50 @@ TEST(TimerHeap, RandomAddCancelKeepsHeapOrder) {
   std::mt19937 rng(42);
   auto t0 = Clock::now();
   std::vector<tf::hub::TimerId> ids;
-  std::vector<bool> cancelled;
-  for (int i = 0; i < 20000; ++i) {
-    ids.push_back(heap.add(t0 + std::chrono::microseconds(rng() % 100000), i));
+  std::vector<Clock::time_point> deadlines;
+  std::vector<bool> cancelled, fired;
+  auto add = [&] {
+    auto deadline = t0 + std::chrono::microseconds(rng() % 1000);  // many ties
+    ids.push_back(heap.add(deadline, ids.size()));
+    deadlines.push_back(deadline);
     cancelled.push_back(false);
+    fired.push_back(false);
+  };
+  for (int i = 0; i < 20000; ++i) add();
+  for (size_t i = 0; i < ids.size(); i += 3) cancelled[i] = heap.cancel(ids[i]);
+  // Pop in steps, adding and cancelling in between: each step fires exactly
+  // the live timers due by then, in (deadline, insertion) order.
+  for (int step = 1; step <= 10; ++step) {
+    auto now = t0 + std::chrono::microseconds(100 * step);
+    std::vector<uint64_t> order;
+    heap.pop_expired(now, [&](uint64_t t) { order.push_back(t); });
+    for (size_t k = 0; k < order.size(); ++k) {
+      uint64_t t = order[k];
+      EXPECT_FALSE(cancelled[t]);
+      EXPECT_FALSE(fired[t]);
+      EXPECT_LE(deadlines[t], now);
+      fired[t] = true;
+      if (k > 0) {
+        uint64_t p = order[k - 1];
+        EXPECT_TRUE(deadlines[p] < deadlines[t] || (deadlines[p] == deadlines[t] && p < t));
+      }
+    }
+    for (size_t t = 0; t < ids.size(); ++t) {
+      if (!cancelled[t] && !fired[t]) {
+        EXPECT_GT(deadlines[t], now) << t;
+      }
+    }
+    for (int i = 0; i < 500; ++i) add();
+    for (int i = 0; i < 200; ++i) {
+      size_t t = rng() % ids.size();
+      bool was_live = !cancelled[t] && !fired[t];
+      EXPECT_EQ(heap.cancel(ids[t]), was_live);
+      if (was_live) cancelled[t] = true;
+    }
   }
-  for (int i = 0; i < 20000; i += 3) cancelled[i] = heap.cancel(ids[i]);
-  Clock::time_point last{};
-  size_t fired = 0;
-  std::vector<bool> seen(20000, false);
-  heap.pop_expired(t0 + 1s, [&](uint64_t t) {
-    EXPECT_FALSE(cancelled[t]);
-    seen[t] = true;
-    ++fired;
-  });
-  (void)last;
-  size_t expected = 0;
-  for (bool c : cancelled) expected += !c;
-  EXPECT_EQ(fired, expected);
+  size_t live = 0;
+  for (size_t t = 0; t < ids.size(); ++t) live += !cancelled[t] && !fired[t];
+  EXPECT_EQ(heap.size(), live);
 }
 
 TEST(TimerHeap, CallbackAddingExpiredTimerDoesNotLoopForever) {
