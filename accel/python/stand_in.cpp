@@ -14,12 +14,24 @@ PyObject* StandIn_descr_get(PyObject* self, PyObject* obj, PyObject*) {
   return PyMethod_New(self, obj);
 }
 
+// Pickled by reference, as the original function is: the name (its
+// __module__ and __qualname__) leads back to the stand-in installed there.
+PyObject* StandIn_reduce(PyObject* self, PyObject*) {
+  return PyObject_GetAttrString(stand_in_original(self), "__qualname__");
+}
+
+bool is_own_attribute(PyObject* name) {
+  return PyUnicode_CompareWithASCIIString(name, "__class__") == 0 ||
+         PyUnicode_CompareWithASCIIString(name, "__reduce__") == 0 ||
+         PyUnicode_CompareWithASCIIString(name, "__reduce_ex__") == 0;
+}
+
 PyObject* StandIn_getattro(PyObject* self, PyObject* name) {
   PyObject* original = stand_in_original(self);
   if (PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "__wrapped__") == 0)
     return Py_NewRef(original);
   if (PyUnicode_Check(name) && PyUnicode_GET_LENGTH(name) > 0 && PyUnicode_READ_CHAR(name, 0) == '_' &&
-      PyUnicode_CompareWithASCIIString(name, "__class__") != 0)
+      !is_own_attribute(name))
     return PyObject_GetAttr(original, name);
   PyObject* r = PyObject_GenericGetAttr(self, name);
   if (r || !PyErr_ExceptionMatches(PyExc_AttributeError)) return r;
@@ -51,6 +63,9 @@ void StandIn_dealloc(PyObject* self) {
   Py_DECREF(tp);
 }
 
+PyMethodDef g_stand_in_methods[] = {{"__reduce__", StandIn_reduce, METH_NOARGS, nullptr},
+                                     {nullptr, nullptr, 0, nullptr}};
+
 PyMemberDef g_stand_in_members[] = {
     {"__vectorcalloffset__", T_PYSSIZET, offsetof(StandInObject, vectorcall), READONLY, nullptr},
     {nullptr, 0, 0, 0, nullptr}};
@@ -63,6 +78,7 @@ PyType_Slot g_stand_in_slots[] = {{Py_tp_call, reinterpret_cast<void*>(PyVectorc
                                   {Py_tp_clear, reinterpret_cast<void*>(StandIn_clear)},
                                   {Py_tp_dealloc, reinterpret_cast<void*>(StandIn_dealloc)},
                                   {Py_tp_members, g_stand_in_members},
+                                  {Py_tp_methods, g_stand_in_methods},
                                   {0, nullptr}};
 
 PyType_Spec g_stand_in_spec = {"_framework_accel.stand_in", sizeof(StandInObject), 0,

@@ -38,6 +38,16 @@ def test_the_stand_ins_are_installed_and_look_like_the_originals():
     assert repr(parser.parsestr).startswith("<bound method Parser.parsestr of ")
 
 
+def test_the_stand_ins_pickle_and_copy_by_reference_as_functions_do():
+    import copy
+    import pickle
+    for stand_in in (email.utils.formatdate, email.parser.Parser.parsestr):
+        assert pickle.loads(pickle.dumps(stand_in)) is stand_in
+        assert copy.copy(stand_in) is stand_in and copy.deepcopy(stand_in) is stand_in
+    # Protocol 0 spells the reference out: python3 writes the same bytes.
+    assert pickle.dumps(email.utils.formatdate, 0) == b"cemail.utils\nformatdate\np0\n."
+
+
 # ---------------------------------------------------------------- parsestr --
 
 def message_state(msg):
