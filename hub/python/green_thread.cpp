@@ -264,16 +264,57 @@ PyObject* weakset_adder(PyObject*, PyObject* weakset) {
   return PyCFunction_NewEx(&g_weakset_add_def, state.get(), nullptr);
 }
 
+// An add() for threading._dangling while nobody has read it: a Thread (the
+// only thing threading adds) is left out, to be found again by a scan of the
+// collector's objects on the first read; anything else goes to `fallback`,
+// which turns the set into a real one first. `state` is (Thread, fallback).
+PyObject* lazy_add(PyObject* state, PyObject* item) {
+  if (PyObject_TypeCheck(item, reinterpret_cast<PyTypeObject*>(PyTuple_GET_ITEM(state, 0)))) Py_RETURN_NONE;
+  return PyObject_CallOneArg(PyTuple_GET_ITEM(state, 1), item);
+}
+
+PyMethodDef g_lazy_add_def = {"add", lazy_add, METH_O, "Add an element."};
+
+// lazy_adder(thread_class, fallback)
+PyObject* lazy_adder(PyObject*, PyObject* args) {
+  PyObject *cls, *fallback;
+  if (!PyArg_ParseTuple(args, "O!O:lazy_adder", &PyType_Type, &cls, &fallback)) return nullptr;
+  PyRef state = PyRef::steal(PyTuple_Pack(2, cls, fallback));
+  return state ? PyCFunction_NewEx(&g_lazy_add_def, state.get(), nullptr) : nullptr;
+}
+
+// instances_of(objects, cls): the items of the list that are instances of
+// cls (the scan above, over gc.get_objects(), without a Python loop).
+PyObject* instances_of(PyObject*, PyObject* args) {
+  PyObject *objects, *cls;
+  if (!PyArg_ParseTuple(args, "O!O!:instances_of", &PyList_Type, &objects, &PyType_Type, &cls)) return nullptr;
+  PyRef found = PyRef::steal(PyList_New(0));
+  if (!found) return nullptr;
+  for (Py_ssize_t i = 0; i < PyList_GET_SIZE(objects); ++i) {
+    PyObject* o = PyList_GET_ITEM(objects, i);
+    if (PyObject_TypeCheck(o, reinterpret_cast<PyTypeObject*>(cls)) && PyList_Append(found.get(), o) < 0)
+      return nullptr;
+  }
+  return found.release();
+}
+
 // get_native_id(): the kernel's id of this OS thread, which every
 // greenlet-thread on it shares. Asked of the kernel once per OS thread (a
 // syscall each time in python3); a forked child's only thread asks again.
+// The int is kept too: every started Thread stores one in _native_id, and
+// 100k of them were 3 MB of equal ints.
 thread_local long t_native_id = 0;
+thread_local PyObject* t_native_id_object = nullptr;  // one int per OS thread, kept for its life
 
-void forget_native_id_in_child() { t_native_id = 0; }
+void forget_native_id_in_child() {
+  t_native_id = 0;
+  t_native_id_object = nullptr;  // the parent's int stays allocated: one object, not worth a GIL
+}
 
 PyObject* get_native_id(PyObject*, PyObject*) {
   if (t_native_id == 0) t_native_id = static_cast<long>(PyThread_get_thread_native_id());
-  return PyLong_FromLong(t_native_id);
+  if (!t_native_id_object) t_native_id_object = PyLong_FromLong(t_native_id);
+  return Py_XNewRef(t_native_id_object);
 }
 
 PyMethodDef g_get_native_id_def = {
@@ -309,6 +350,10 @@ PyMethodDef g_private_defs[] = {
      "_thread's originals for where no hub runs."},
     {"weakset_adder", weakset_adder, METH_O,
      "weakset_adder(weakset): WeakSet.add in C, for that set."},
+    {"lazy_adder", lazy_adder, METH_VARARGS,
+     "lazy_adder(thread_class, fallback): an add() that leaves out instances of thread_class."},
+    {"instances_of", instances_of, METH_VARARGS,
+     "instances_of(objects, cls): the objects of the list that are instances of cls."},
     {"run_current_thread", run_current_thread, METH_NOARGS,
      "run_current_thread(): the body of the current greenlet-thread."},
     {nullptr, nullptr, 0, nullptr}};

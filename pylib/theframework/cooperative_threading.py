@@ -2,6 +2,8 @@
 threading runs unchanged over the patched ``_thread``)."""
 import sys
 import threading as _threading
+import types
+from _weakrefset import WeakSet
 
 from theframework._core import core as _core
 
@@ -140,10 +142,66 @@ def maintain_shutdown_locks():
     there is nothing to prune."""
 
 
+# threading._dangling: a WeakSet of every Thread made, for test support and
+# for _after_fork. python3 keeps a weak reference per Thread in it (~185
+# bytes and one more object for the cycle collector to walk, per Thread:
+# 18 MB for 100k threads) though most programs never read it. Here the set
+# leaves Threads out until something reads it; the first read finds them
+# among the collector's objects (the live ones that finished Thread's
+# __init__, which is what python3's set holds) and turns the set back into a
+# plain WeakSet. Anything else added before that is added for real.
+
+def _read_for_real(dangling):
+    """Turns the set into the WeakSet python3 has, its Threads put in."""
+    cls = type(dangling)
+    if not issubclass(cls, DanglingUntilRead):
+        return
+    dangling.__class__ = WeakSet
+    dangling.add = _core.weakset_adder(dangling)
+    import gc
+    for thread in _core.instances_of(gc.get_objects(), cls.thread_class):
+        if thread.__dict__.get("_initialized"):
+            dangling.add(thread)
+
+
+class DanglingUntilRead(WeakSet):
+    """threading._dangling's class until its first read (every method but
+    add reads); a subclass per threading module names its Thread class."""
+
+    __slots__ = ()
+    thread_class = None
+
+
+def _reader(method):
+    def read(self, /, *args, **kwargs):
+        _read_for_real(self)
+        return method(self, *args, **kwargs)
+    read.__name__, read.__qualname__, read.__doc__ = method.__name__, method.__qualname__, method.__doc__
+    return read
+
+
+for _name, _method in list(vars(WeakSet).items()):
+    if isinstance(_method, types.FunctionType) and _name not in ("__init__", "add", "_commit_removals"):
+        setattr(DanglingUntilRead, _name, _reader(_method))
+del _name, _method
+
+
 def dangling_add(threading):
-    """threading._dangling.add, which every Thread made goes through:
-    WeakSet.add in C, for that set."""
-    return _core.weakset_adder(threading._dangling)
+    """threading._dangling.add, which every Thread made goes through. The
+    set becomes a DanglingUntilRead (type() still reads as WeakSet's):
+    Threads are left out until it is read; anything else makes it a plain
+    WeakSet (with WeakSet.add in C) and goes in. Undoing the patch leaves
+    the class: the Threads left out are found on the first read all the
+    same."""
+    dangling, thread_class = threading._dangling, threading.Thread
+    dangling.__class__ = type(WeakSet.__name__, (DanglingUntilRead,), {
+        "__slots__": (), "thread_class": thread_class,
+        "__module__": WeakSet.__module__, "__qualname__": WeakSet.__qualname__})
+
+    def add_for_real(item):
+        _read_for_real(dangling)
+        return dangling.add(item)
+    return _core.lazy_adder(thread_class, add_for_real)
 
 
 class _ExcepthookInvoker:

@@ -470,3 +470,84 @@ def test_a_parked_thread_holds_a_small_root_chunk():
     """)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["50", "0", "0", "0", "512"]
+
+
+def test_dangling_leaves_threads_out_until_read_then_is_python3s_weakset():
+    # A fresh process: nothing has read threading._dangling yet.
+    r = run_tfpython("""
+        import gc, os, threading, time, weakref
+        from _weakrefset import WeakSet
+        dangling = threading._dangling
+        assert repr(type(dangling)) == "<class '_weakrefset.WeakSet'>" and isinstance(dangling, WeakSet)
+        ts = [threading.Thread(target=time.sleep, args=(0.01,)) for _ in range(20)]
+        # No weak reference per Thread while nobody reads the set.
+        assert [weakref.getweakrefcount(t) for t in ts] == [0] * 20
+        assert type(dangling) is not WeakSet
+        for t in ts[:10]:
+            t.start()
+        for t in ts[:10]:
+            t.join()
+        doomed = threading.Thread(target=print)
+        del doomed
+        gc.collect()
+        # The first read: the live Threads, the main thread included.
+        members = set(dangling)
+        assert type(dangling) is WeakSet and members == set(ts) | {threading.main_thread()}
+        assert [weakref.getweakrefcount(t) for t in ts] == [1] * 20
+        # From now on a plain WeakSet: copy, clear, add as python3's.
+        saved = dangling.copy()
+        assert type(saved) is WeakSet and set(saved) == members
+        dangling.clear()
+        late = threading.Thread(target=print)
+        assert set(dangling) == {late}
+        dangling.update(saved)
+        assert len(dangling) == 22
+        print("ok")
+    """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ok"
+
+
+def test_dangling_takes_anything_else_for_real_and_fork_finds_the_threads():
+    r = run_tfpython("""
+        import os, threading, time
+        from _weakrefset import WeakSet
+        class Other:
+            pass
+        t = threading.Thread(target=time.sleep, args=(0.2,))
+        t.start()
+        other = Other()
+        threading._dangling.add(other)   # not a Thread: the set becomes real
+        assert type(threading._dangling) is WeakSet and other in threading._dangling and t in threading._dangling
+        threading._dangling.discard(other)   # _after_fork would choke on it, under python3 too
+        u = threading.Thread(target=time.sleep, args=(0.2,))
+        u.start()
+        pid = os.fork()
+        if pid == 0:
+            # threading._after_fork marked every dangling Thread stopped.
+            u.join()
+            t.join()
+            os._exit(0 if not (t.is_alive() or u.is_alive()) else 1)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status))
+    """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "0"
+
+
+def test_fork_before_dangling_is_read_finds_the_threads():
+    r = run_tfpython("""
+        import os, threading, time
+        ts = [threading.Thread(target=time.sleep, args=(0.3,)) for _ in range(3)]
+        for t in ts:
+            t.start()
+        pid = os.fork()
+        if pid == 0:
+            for t in ts:
+                t.join()   # returns at once: the child has none of them
+            os._exit(0 if not any(t.is_alive() for t in ts) else 1)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status))
+    """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "0"
