@@ -155,9 +155,12 @@ bool release_sentinel(PyObject* lock, PyObject* shutdown_locks) {
 // quietly; any other exception goes to sys.unraisablehook. A bound method
 // (Thread._bootstrap) is called through its function, and the method object
 // is let go first: one object less for the cycle collector per live thread,
-// and no method_vectorcall frame on the C stack. Not inlined and with few
-// locals: this frame is copied off the C stack whenever the thread parks.
-[[gnu::noinline]] void call_thread_function(PyObject* g) {
+// and no method_vectorcall frame on the C stack; a Python function is
+// entered through _PyFunction_Vectorcall, without PyObject_Vectorcall's
+// frame. Inlined into run_current_thread: these frames are copied off the C
+// stack whenever the thread parks (a sleeping thread's copy went from 1608
+// to 1512 bytes with this and the inlined finish_wait).
+[[gnu::always_inline]] inline void call_thread_function(PyObject* g) {
   PyRef function = PyRef::borrow(slot(g, g_class.function));
   PyRef args = PyRef::borrow(slot(g, g_class.args));
   PyObject* kwargs = slot(g, g_class.kwargs);
@@ -170,7 +173,8 @@ bool release_sentinel(PyObject* lock, PyObject* shutdown_locks) {
     function = PyRef::borrow(PyMethod_GET_FUNCTION(function.get()));
     set_slot(g, g_class.function, Py_None);
     PyObject* call_args[1] = {self.get()};
-    result = PyObject_Vectorcall(function.get(), call_args, 1, nullptr);
+    result = PyFunction_Check(function.get()) ? _PyFunction_Vectorcall(function.get(), call_args, 1, nullptr)
+                                              : PyObject_Vectorcall(function.get(), call_args, 1, nullptr);
   } else {
     result = PyObject_Call(function.get(), args.get(), has_kwargs ? kwargs : nullptr);
   }
