@@ -200,9 +200,11 @@ def sleepers_section(rows, s, startup_rows, chart):
         "Each task sleeps a random 0–1 s (same seed everywhere), pinned to CPU 0. run s = first spawn "
         "to last join (ideal: just over 1 s); spawn s = starting all of them; process wall s and "
         "peak RSS from `/usr/bin/time -f '%%e %%M'`; KiB/task = (peak RSS − the runtime's `-c pass` "
-        "RSS from benchmark 4) ÷ tasks. Plain python3.11 threads are OS threads: capped at "
+        "RSS from benchmark 4) ÷ tasks. Each row is the median of %d run(s) by run s, whole (a faster "
+        "spawn leaves more tasks alive at the peak, so time and RSS are kept together); the notes give "
+        "the ranges. Plain python3.11 threads are OS threads: capped at "
         "%s (100,000 would exceed pid_max 32768 and max_map_count), so compare them per task."
-        % ("{:,}".format(min(s["sleepers"], s["os_thread_cap"]))),
+        % (s.get("sleepers_repeats", 1), "{:,}".format(min(s["sleepers"], s["os_thread_cap"]))),
         "",
         *table(head, body),
         "",
