@@ -182,7 +182,8 @@ def _reader(method):
 
 for _name, _method in list(vars(WeakSet).items()):
     if isinstance(_method, types.FunctionType) and _name not in ("__init__", "add", "_commit_removals"):
-        setattr(DanglingUntilRead, _name, _reader(_method))
+        # Our frame stays out of the tracebacks of what WeakSet raises.
+        setattr(DanglingUntilRead, _name, _core.hide_frames(_reader(_method), True))
 del _name, _method
 
 

@@ -551,3 +551,19 @@ def test_fork_before_dangling_is_read_finds_the_threads():
     """)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "0"
+
+
+def test_dangling_errors_before_its_first_read_show_python3s_traceback():
+    r = run_tfpython("""
+        import threading, traceback
+        class X:
+            pass
+        try:
+            threading._dangling.remove(X())   # the first read, and a KeyError
+        except KeyError:
+            print(traceback.format_exc())
+    """)
+    assert r.returncode == 0, r.stderr
+    frames = [line for line in r.stdout.splitlines() if line.lstrip().startswith("File ")]
+    assert len(frames) == 2 and "_weakrefset.py" in frames[1] and "in remove" in frames[1]
+    assert "theframework" not in r.stdout
