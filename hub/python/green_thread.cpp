@@ -231,43 +231,6 @@ PyObject* run_current_thread(PyObject*, PyObject*) {
   return end_thread(g.get());
 }
 
-// WeakSet.add for threading._dangling, which gets every Thread made: the same
-// steps in C. (The weak reference must stay tracked: the cycle collector
-// moves a callback's weak reference onto a list of its own when it clears
-// the referent.) `state` is (weakset, weakset.data, weakset._remove).
-PyObject* weakset_add(PyObject* state, PyObject* item) {
-  PyObject* weakset = PyTuple_GET_ITEM(state, 0);
-  static PyObject* const pending_name = PyUnicode_InternFromString("_pending_removals");
-  if (!pending_name) return nullptr;
-  PyRef pending = PyRef::steal(PyObject_GetAttr(weakset, pending_name));
-  int commit = pending ? PyObject_IsTrue(pending.get()) : -1;
-  if (commit < 0) return nullptr;
-  if (commit) {
-    PyRef done = PyRef::steal(PyObject_CallMethod(weakset, "_commit_removals", nullptr));
-    if (!done) return nullptr;
-  }
-  PyRef ref = PyRef::steal(PyWeakref_NewRef(item, PyTuple_GET_ITEM(state, 2)));
-  if (!ref) return nullptr;
-  if (PySet_Add(PyTuple_GET_ITEM(state, 1), ref.get()) < 0) return nullptr;
-  Py_RETURN_NONE;
-}
-
-PyMethodDef g_weakset_add_def = {"add", weakset_add, METH_O, "Add an element."};
-
-// weakset_adder(weakset): a C add() for that WeakSet.
-PyObject* weakset_adder(PyObject*, PyObject* weakset) {
-  PyRef data = PyRef::steal(PyObject_GetAttrString(weakset, "data"));
-  PyRef remove = data ? PyRef::steal(PyObject_GetAttrString(weakset, "_remove")) : PyRef();
-  if (!remove) return nullptr;
-  if (!PySet_Check(data.get())) {
-    PyErr_SetString(PyExc_TypeError, "weakset_adder() expects a WeakSet");
-    return nullptr;
-  }
-  PyRef state = PyRef::steal(PyTuple_Pack(3, weakset, data.get(), remove.get()));
-  if (!state) return nullptr;
-  return PyCFunction_NewEx(&g_weakset_add_def, state.get(), nullptr);
-}
-
 // An add() for threading._dangling while nobody has read it: a Thread (the
 // only thing threading adds) is left out, to be found again by a scan of the
 // collector's objects on the first read; anything else goes to `fallback`,
@@ -352,8 +315,6 @@ PyMethodDef g_private_defs[] = {
     {"set_thread_class", set_thread_class, METH_VARARGS,
      "set_thread_class(cls, start_new_thread, _set_sentinel): the greenlet class threads run in, and\n"
      "_thread's originals for where no hub runs."},
-    {"weakset_adder", weakset_adder, METH_O,
-     "weakset_adder(weakset): WeakSet.add in C, for that set."},
     {"lazy_adder", lazy_adder, METH_VARARGS,
      "lazy_adder(thread_class, fallback): an add() that leaves out instances of thread_class."},
     {"instances_of", instances_of, METH_VARARGS,

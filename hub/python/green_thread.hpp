@@ -8,8 +8,9 @@
 
 namespace tf::core {
 
-// Adds start_new_thread, set_sentinel, thread_count, run_current_thread and
-// set_thread_class to the module.
+// Adds _thread's replacements (start_new_thread, _set_sentinel, _count,
+// get_native_id), the thread body (run_current_thread, set_thread_class) and
+// threading._dangling's helpers (lazy_adder, instances_of) to the module.
 int add_green_thread(PyObject* module);
 
 }  // namespace tf::core

@@ -152,12 +152,13 @@ def maintain_shutdown_locks():
 # plain WeakSet. Anything else added before that is added for real.
 
 def _read_for_real(dangling):
-    """Turns the set into the WeakSet python3 has, its Threads put in."""
+    """Turns the set into the WeakSet python3 has (its class and add() are
+    WeakSet's again), its Threads put in."""
     cls = type(dangling)
     if not issubclass(cls, DanglingUntilRead):
         return
     dangling.__class__ = WeakSet
-    dangling.add = _core.weakset_adder(dangling)
+    dangling.__dict__.pop("add", None)
     import gc
     for thread in _core.instances_of(gc.get_objects(), cls.thread_class):
         if thread.__dict__.get("_initialized"):
@@ -191,9 +192,8 @@ def dangling_add(threading):
     """threading._dangling.add, which every Thread made goes through. The
     set becomes a DanglingUntilRead (type() still reads as WeakSet's):
     Threads are left out until it is read; anything else makes it a plain
-    WeakSet (with WeakSet.add in C) and goes in. Undoing the patch leaves
-    the class: the Threads left out are found on the first read all the
-    same."""
+    WeakSet and goes in. Undoing the patch leaves the class: the Threads
+    left out are found on the first read all the same."""
     dangling, thread_class = threading._dangling, threading.Thread
     dangling.__class__ = type(WeakSet.__name__, (DanglingUntilRead,), {
         "__slots__": (), "thread_class": thread_class,

@@ -493,6 +493,7 @@ def test_dangling_leaves_threads_out_until_read_then_is_python3s_weakset():
         # The first read: the live Threads, the main thread included.
         members = set(dangling)
         assert type(dangling) is WeakSet and members == set(ts) | {threading.main_thread()}
+        assert set(vars(dangling)) == set(vars(WeakSet()))   # no add() of ours left behind
         assert [weakref.getweakrefcount(t) for t in ts] == [1] * 20
         # From now on a plain WeakSet: copy, clear, add as python3's.
         saved = dangling.copy()
