@@ -509,44 +509,42 @@ def test_dangling_leaves_threads_out_until_read_then_is_python3s_weakset():
     assert r.stdout.strip() == "ok"
 
 
-def test_dangling_takes_anything_else_for_real_and_fork_finds_the_threads():
+def test_dangling_takes_anything_else_for_real():
     r = run_tfpython("""
-        import os, threading, time
+        import threading, time
         from _weakrefset import WeakSet
         class Other:
             pass
-        t = threading.Thread(target=time.sleep, args=(0.2,))
-        t.start()
+        t = threading.Thread(target=time.sleep, args=(0.01,))
+        assert type(threading._dangling) is not WeakSet   # unread: Threads left out
         other = Other()
         threading._dangling.add(other)   # not a Thread: the set becomes real
-        assert type(threading._dangling) is WeakSet and other in threading._dangling and t in threading._dangling
-        threading._dangling.discard(other)   # _after_fork would choke on it, under python3 too
-        u = threading.Thread(target=time.sleep, args=(0.2,))
-        u.start()
-        pid = os.fork()
-        if pid == 0:
-            # threading._after_fork marked every dangling Thread stopped.
-            u.join()
-            t.join()
-            os._exit(0 if not (t.is_alive() or u.is_alive()) else 1)
-        _, status = os.waitpid(pid, 0)
-        print(os.waitstatus_to_exitcode(status))
+        assert type(threading._dangling) is WeakSet
+        assert other in threading._dangling and t in threading._dangling
+        print("ok")
     """)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "0"
+    assert r.stdout.strip() == "ok"
 
 
-def test_fork_before_dangling_is_read_finds_the_threads():
+def test_fork_before_dangling_is_read_stops_its_threads_as_python3():
+    # threading._after_fork stops every dangling Thread that is not running:
+    # one that ended but was never joined is only in _dangling, which the
+    # fork reads (a scan) for the first time.
     r = run_tfpython("""
         import os, threading, time
-        ts = [threading.Thread(target=time.sleep, args=(0.3,)) for _ in range(3)]
-        for t in ts:
-            t.start()
+        from _weakrefset import WeakSet
+        ended = threading.Thread(target=time.sleep, args=(0,))
+        ended.start()
+        time.sleep(0.01)   # it has ended; nobody joins it
+        running = threading.Thread(target=time.sleep, args=(0.3,))
+        running.start()
+        assert type(threading._dangling) is not WeakSet
         pid = os.fork()
         if pid == 0:
-            for t in ts:
-                t.join()   # returns at once: the child has none of them
-            os._exit(0 if not any(t.is_alive() for t in ts) else 1)
+            running.join()   # returns at once: the child has no other thread
+            ok = ended._is_stopped and ended._tstate_lock is None and not running.is_alive()
+            os._exit(0 if ok else 1)
         _, status = os.waitpid(pid, 0)
         print(os.waitstatus_to_exitcode(status))
     """)
@@ -559,6 +557,8 @@ def test_dangling_errors_before_its_first_read_show_python3s_traceback():
         import threading, traceback
         class X:
             pass
+        from _weakrefset import WeakSet
+        assert type(threading._dangling) is not WeakSet
         try:
             threading._dangling.remove(X())   # the first read, and a KeyError
         except KeyError:
