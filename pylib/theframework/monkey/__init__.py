@@ -4,9 +4,9 @@ Each patched stdlib module has one short file here (``time.py``,
 ``socket.py``, ...; PATCH_MODULES maps the stdlib module to it) with
 ``patches(module)`` returning ``{attribute: replacement}`` (a dotted
 attribute reaches into an object of the module: a class, as ssl's
-``SSLContext.sslsocket_class``, or threading's ``_dangling``); a replacement of ``REMOVE`` deletes the
-attribute. Originals are kept in one registry
-(``_registry``) and reached through ``get_original``.
+``SSLContext.sslsocket_class``, or threading's ``_dangling``); a
+replacement of ``REMOVE`` deletes the attribute. Originals are kept in one
+registry (``_registry``) and reached through ``get_original``.
 
 Modules already imported are patched at once; the others the moment they
 are first imported (a wrapper around importlib's _find_and_load, invisible in
