@@ -233,14 +233,18 @@ PyObject* run_current_thread(PyObject*, PyObject*) {
 
 // An add() for threading._dangling while nobody has read it: a Thread (the
 // only thing threading adds) is left out, to be found again by a scan of the
-// collector's objects on the first read; anything else goes to `fallback`,
-// which turns the set into a real one first. `state` is (Thread, fallback).
-PyObject* lazy_add(PyObject* state, PyObject* item) {
-  if (PyObject_TypeCheck(item, reinterpret_cast<PyTypeObject*>(PyTuple_GET_ITEM(state, 0)))) Py_RETURN_NONE;
-  return PyObject_CallOneArg(PyTuple_GET_ITEM(state, 1), item);
+// collector's objects on the first read; any other call goes to `fallback`
+// as made (which turns the set into a real one first, and so gives bad
+// arguments WeakSet.add's own errors). `state` is (Thread, fallback).
+PyObject* lazy_add(PyObject* state, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+  if (nargs == 1 && !kwnames &&
+      PyObject_TypeCheck(args[0], reinterpret_cast<PyTypeObject*>(PyTuple_GET_ITEM(state, 0))))
+    Py_RETURN_NONE;
+  return PyObject_Vectorcall(PyTuple_GET_ITEM(state, 1), args, static_cast<size_t>(nargs), kwnames);
 }
 
-PyMethodDef g_lazy_add_def = {"add", lazy_add, METH_O, "Add an element."};
+PyMethodDef g_lazy_add_def = {"add", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(lazy_add)),
+                              METH_FASTCALL | METH_KEYWORDS, "Add an element."};
 
 // lazy_adder(thread_class, fallback)
 PyObject* lazy_adder(PyObject*, PyObject* args) {

@@ -199,10 +199,10 @@ def dangling_add(threading):
         "__slots__": (), "thread_class": thread_class,
         "__module__": WeakSet.__module__, "__qualname__": WeakSet.__qualname__})
 
-    def add_for_real(item):
+    def add_for_real(*args, **kwargs):
         _read_for_real(dangling)
-        return dangling.add(item)
-    return _core.lazy_adder(thread_class, add_for_real)
+        return dangling.add(*args, **kwargs)
+    return _core.lazy_adder(thread_class, _core.hide_frames(add_for_real))
 
 
 class _ExcepthookInvoker:

@@ -568,3 +568,23 @@ def test_dangling_errors_before_its_first_read_show_python3s_traceback():
     frames = [line for line in r.stdout.splitlines() if line.lstrip().startswith("File ")]
     assert len(frames) == 2 and "_weakrefset.py" in frames[1] and "in remove" in frames[1]
     assert "theframework" not in r.stdout
+
+
+def test_dangling_add_with_bad_arguments_raises_python3s_errors():
+    import subprocess
+    from conftest import PYTHON
+    code = """
+import threading, traceback
+for args in ((), (1, 2), (1,)):
+    try:
+        threading._dangling.add(*args)
+    except TypeError as e:
+        print(e)
+"""
+    lazy_first = ("import threading\nfrom _weakrefset import WeakSet\n"
+                  "assert type(threading._dangling) is not WeakSet\n")
+    ours = run_tfpython(lazy_first + code)
+    theirs = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True)
+    assert ours.returncode == theirs.returncode == 0, ours.stderr
+    assert ours.stdout == theirs.stdout
+    assert "missing 1 required positional argument: 'item'" in ours.stdout
