@@ -1,0 +1,174 @@
+#include "hub/shared_stack.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+// tf_stack_switch(save_sp, next_sp, then, ctx): pushes the callee-saved
+// registers (and the SSE/x87 control words) on the current stack, stores the
+// stack pointer in *save_sp, calls then(sp, ctx) if given (still on this
+// stack, below what it saved), then continues on next_sp, whose top holds
+// what an earlier switch pushed there.
+//
+// tf_stack_start(save_sp, top, entry, arg): the same save, then calls
+// entry(arg) on a fresh stack ending at top (entry never returns; it leaves
+// by switching to *save_sp).
+//
+// Either call "returns" when something later switches to the stack pointer
+// it saved.
+extern "C" void tf_stack_switch(void** save_sp, void* next_sp, void (*then)(void*, void*), void* ctx);
+extern "C" void tf_stack_start(void** save_sp, void* top, void (*entry)(void*), void* arg);
+
+asm(R"(
+  .text
+  .p2align 4
+  .globl tf_stack_switch
+  .hidden tf_stack_switch
+  .type tf_stack_switch,@function
+tf_stack_switch:
+  .cfi_startproc
+  pushq %rbp
+  .cfi_adjust_cfa_offset 8
+  pushq %rbx
+  .cfi_adjust_cfa_offset 8
+  pushq %r12
+  .cfi_adjust_cfa_offset 8
+  pushq %r13
+  .cfi_adjust_cfa_offset 8
+  pushq %r14
+  .cfi_adjust_cfa_offset 8
+  pushq %r15
+  .cfi_adjust_cfa_offset 8
+  subq $8, %rsp
+  .cfi_adjust_cfa_offset 8
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  testq %rdx, %rdx
+  jz 1f
+  movq %rsi, %r12
+  movq %rsp, %rdi
+  movq %rcx, %rsi
+  callq *%rdx
+  movq %r12, %rsi
+1:
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  .cfi_adjust_cfa_offset -8
+  popq %r15
+  .cfi_adjust_cfa_offset -8
+  popq %r14
+  .cfi_adjust_cfa_offset -8
+  popq %r13
+  .cfi_adjust_cfa_offset -8
+  popq %r12
+  .cfi_adjust_cfa_offset -8
+  popq %rbx
+  .cfi_adjust_cfa_offset -8
+  popq %rbp
+  .cfi_adjust_cfa_offset -8
+  ret
+  .cfi_endproc
+  .size tf_stack_switch, .-tf_stack_switch
+
+  .p2align 4
+  .globl tf_stack_start
+  .hidden tf_stack_start
+  .type tf_stack_start,@function
+tf_stack_start:
+  .cfi_startproc
+  pushq %rbp
+  .cfi_adjust_cfa_offset 8
+  pushq %rbx
+  .cfi_adjust_cfa_offset 8
+  pushq %r12
+  .cfi_adjust_cfa_offset 8
+  pushq %r13
+  .cfi_adjust_cfa_offset 8
+  pushq %r14
+  .cfi_adjust_cfa_offset 8
+  pushq %r15
+  .cfi_adjust_cfa_offset 8
+  subq $8, %rsp
+  .cfi_adjust_cfa_offset 8
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  .cfi_undefined rip
+  xorl %ebp, %ebp
+  movq %rcx, %rdi
+  callq *%rdx
+  ud2
+  .cfi_endproc
+  .size tf_stack_start, .-tf_stack_start
+)");
+
+namespace tf::hub {
+namespace {
+
+struct SaveRequest {
+  char* base;
+  SavedStack* saved;
+};
+
+// Runs on the suspending coroutine's stack, below `sp`: nothing it does
+// touches the bytes it copies.
+void save_below_base(void* sp, void* ctx) {
+  auto* request = static_cast<SaveRequest*>(ctx);
+  SavedStack& saved = *request->saved;
+  size_t size = static_cast<size_t>(request->base - static_cast<char*>(sp));
+  // Exact size: a parked coroutine keeps this copy for as long as it waits.
+  if (size > saved.capacity || size < saved.capacity / 2) {
+    std::free(saved.bytes);
+    saved.bytes = static_cast<char*>(std::malloc(size));
+    if (!saved.bytes) std::abort();  // nowhere to put the frames; nothing to unwind to
+    saved.capacity = static_cast<uint32_t>(size);
+  }
+  std::memcpy(saved.bytes, sp, size);
+  saved.size = static_cast<uint32_t>(size);
+}
+
+}  // namespace
+
+void SavedStack::release() {
+  std::free(bytes);
+  bytes = nullptr;
+  size = capacity = 0;
+  sp = nullptr;
+}
+
+SharedStack::SharedStack(void* base)
+    : base_(reinterpret_cast<char*>(reinterpret_cast<uintptr_t>(base) & ~uintptr_t{15})) {}
+
+char* SharedStack::stack_pointer() { return static_cast<char*>(__builtin_frame_address(0)); }
+
+void SharedStack::start(void (*entry)(void*), void* arg) {
+  if (running_) std::abort();  // a coroutine would overwrite its own frames
+  running_ = true;
+  tf_stack_start(&resumer_sp_, base_, entry, arg);
+  running_ = false;
+}
+
+void SharedStack::resume(SavedStack& saved) {
+  if (running_) std::abort();
+  running_ = true;
+  std::memcpy(saved.sp, saved.bytes, saved.size);
+  tf_stack_switch(&resumer_sp_, saved.sp, nullptr, nullptr);
+  running_ = false;
+}
+
+void SharedStack::suspend(SavedStack& saved) {
+  SaveRequest request{base_, &saved};
+  tf_stack_switch(&saved.sp, resumer_sp_, save_below_base, &request);
+}
+
+void SharedStack::exit() {
+  void* abandoned;
+  tf_stack_switch(&abandoned, resumer_sp_, nullptr, nullptr);
+  __builtin_unreachable();
+}
+
+}  // namespace tf::hub
