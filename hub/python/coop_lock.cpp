@@ -57,15 +57,18 @@ LockState* state_of(PyObject* o) { return &reinterpret_cast<CoopLock*>(o)->state
 CoopRLock* as_rlock(PyObject* o) { return reinterpret_cast<CoopRLock*>(o); }
 
 // ------------------------------------------------------------ identity --
-// A greenlet-thread's ident is id(greenlet); the program's greenlet is the
-// main thread, also when code runs on its OS thread's root greenlet (at
-// exit, before the hub).
+// A thread's ident is id() of its fiber (or of the greenlet, for code that
+// runs in a greenlet); the program's greenlet is the main thread, also when
+// code runs on its OS thread's root greenlet (at exit, before the hub).
 PyObject* g_main_greenlet = nullptr;  // strong
 unsigned long g_main_os_ident = 0;
 
-// The greenlet that is the current "thread"; empty (no error set) when
-// greenlet is not usable here.
+// The fiber or greenlet that is the current "thread"; empty (no error set)
+// when greenlet is not usable here.
 PyRef current_thread_greenlet() {
+  if (GreenHub* hub = GreenHub::current()) {
+    if (PyObject* fiber = hub->fiber_here()) return PyRef::borrow(fiber);
+  }
   if (!greenlet::import_api()) {
     PyErr_Clear();
     return {};
@@ -494,6 +497,14 @@ PyObject* thread_greenlet(PyObject*, PyObject*) {
   return g.release();
 }
 
+// current_task(): what a wait here parks and core.throw() can reach: the
+// running fiber-thread, else the current greenlet.
+PyObject* current_task(PyObject*, PyObject*) {
+  if (GreenHub* hub = GreenHub::current()) return hub->current_task().release();
+  if (!greenlet::import_api()) return nullptr;
+  return greenlet::current().release();
+}
+
 PyObject* set_main_thread(PyObject*, PyObject* args) {
   PyObject* g;
   unsigned long os_ident;
@@ -512,8 +523,11 @@ PyMethodDef g_get_ident_def = {
     "magic cookie.\nA thread's identity may be reused for another thread after it exits."};
 PyMethodDef g_thread_greenlet_def = {
     "thread_greenlet", thread_greenlet, METH_NOARGS,
-    "thread_greenlet(): the greenlet that is the current thread (the program's greenlet on its OS\n"
-    "thread's root greenlet); get_ident() is its id()."};
+    "thread_greenlet(): the fiber or greenlet that is the current thread (the program's greenlet on\n"
+    "its OS thread's root greenlet); get_ident() is its id()."};
+PyMethodDef g_current_task_def = {
+    "current_task", current_task, METH_NOARGS,
+    "current_task(): the running fiber-thread, else the current greenlet."};
 PyMethodDef g_set_main_thread_def = {
     "set_main_thread", set_main_thread, METH_VARARGS,
     "set_main_thread(greenlet, os_ident): the greenlet that is the main thread, and its OS thread."};
@@ -577,7 +591,7 @@ int add_coop_lock(PyObject* module) {
   if (PyModule_AddObjectRef(module, "RLock", rlock_type) < 0) return -1;
   PyRef ident = PyRef::steal(PyCFunction_NewEx(&g_get_ident_def, nullptr, module_name.get()));
   if (!ident || PyModule_AddObjectRef(module, "get_ident", ident.get()) < 0) return -1;
-  for (PyMethodDef* def : {&g_thread_greenlet_def, &g_set_main_thread_def}) {
+  for (PyMethodDef* def : {&g_thread_greenlet_def, &g_current_task_def, &g_set_main_thread_def}) {
     PyRef fn = PyRef::steal(PyCFunction_NewEx(def, nullptr, nullptr));
     if (!fn || PyModule_AddObjectRef(module, def->ml_name, fn.get()) < 0) return -1;
   }

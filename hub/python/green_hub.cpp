@@ -13,6 +13,8 @@
 #include <mutex>
 #include <vector>
 
+#include "hub/python/green_fiber.hpp"
+#include "hub/python/green_thread.hpp"
 #include "hub/python/greenlet_api.hpp"
 
 namespace tf::core {
@@ -65,6 +67,16 @@ bool python_signal_handler_installed() {
   }
   return false;
 }
+
+// A task is a greenlet or a fiber-thread.
+bool task_is_dead(PyObject* task) { return fiber::check(task) ? fiber::is_dead(task) : greenlet::is_dead(task); }
+
+// Fiber-threads run this far below the frames of GreenHub::run(): room for
+// the hub's own calls (a Python callback it runs) between the two. Pages of
+// it that nothing touches cost nothing.
+constexpr size_t kFiberGap = 64 * 1024;
+// The hub must be at least this far above the fibers' base to resume one.
+constexpr size_t kResumeHeadroom = 8 * 1024;
 
 bool on_process_main_thread() { return ::syscall(SYS_gettid) == ::getpid(); }
 
@@ -148,6 +160,14 @@ PyRef GreenHub::run(PyObject* callable) {
   if (!self) return {};
   PyRef target = greenlet::create(callable, self.get());
   if (!target) return {};
+  char* here = hub::SharedStack::stack_pointer();
+  if (!fibers_ || here - fibers_->base() < static_cast<ptrdiff_t>(kFiberGap / 2)) {
+    if (parked_fibers_ > 0) {
+      PyErr_SetString(PyExc_RuntimeError, "the hub cannot run deeper in the stack than when threads parked on it");
+      return {};
+    }
+    fibers_ = std::make_unique<hub::SharedStack>(here - kFiberGap);
+  }
   hub_greenlet_ = self;
   main_ = target;
   main_result_.reset();
@@ -166,9 +186,9 @@ PyRef GreenHub::run(PyObject* callable) {
   // main_, not target: after a fork from another greenlet, the child's
   // program is the greenlet that forked (as python3's child has only the
   // thread that forked).
-  while (!greenlet::is_dead(main_.get())) {
+  while (!task_is_dead(main_.get())) {
     run_ready();
-    if (greenlet::is_dead(main_.get())) break;
+    if (task_is_dead(main_.get())) break;
     bool may_block = ready_.empty();
     if (may_block && deadlocked()) {
       PyRef exc = PyRef::steal(PyObject_CallFunction(
@@ -202,6 +222,7 @@ PyRef GreenHub::run(PyObject* callable) {
 void GreenHub::run_ready() {
   // Only what was ready when this pass began: a greenlet that yields
   // (sleep(0)) goes to the back and runs after the next I/O poll.
+  start_fibers_asked_for();
   size_t n = ready_.size();
   while (n-- > 0 && !ready_.empty()) {
     Ready item = std::move(ready_.front());
@@ -216,11 +237,11 @@ void GreenHub::run_ready() {
       }
       case Ready::Kind::kSwitch:
         track_before_start(item.target.get());
-        if (!greenlet::is_dead(item.target.get())) switch_into(item.target.get(), item.arg.get());
+        if (!task_is_dead(item.target.get())) switch_into(item.target.get(), item.arg.get());
         break;
       case Ready::Kind::kThrow:
         track_before_start(item.target.get());
-        if (!greenlet::is_dead(item.target.get())) throw_into(item.target.get(), item.arg.get());
+        if (!task_is_dead(item.target.get())) throw_into(item.target.get(), item.arg.get());
         break;
       case Ready::Kind::kCall: {
         PyRef args = item.arg ? item.arg : PyRef::steal(PyTuple_New(0));
@@ -229,7 +250,8 @@ void GreenHub::run_ready() {
         break;
       }
     }
-    if (main_ && greenlet::is_dead(main_.get())) return;
+    start_fibers_asked_for();
+    if (main_ && task_is_dead(main_.get())) return;
   }
 }
 
@@ -247,6 +269,7 @@ void GreenHub::after_switch_back(PyObject* greenlet, PyRef result) {
 }
 
 void GreenHub::track_before_start(PyObject* greenlet) {
+  if (fiber::check(greenlet)) return;  // never tracked (green_fiber.cpp)
   // spawn() leaves a queued greenlet untracked by the cycle collector (the
   // ready queue keeps it alive); from its start on it may be part of cycles.
   if (!greenlet::is_started(greenlet) && !PyObject_GC_IsTracked(greenlet)) PyObject_GC_Track(greenlet);
@@ -260,6 +283,10 @@ PyObject* GreenHub::came_back_from(PyObject* switched_to) {
 }
 
 void GreenHub::switch_into(PyObject* greenlet, PyObject* args) {
+  if (fiber::check(greenlet)) {
+    resume_fiber(greenlet, nullptr);
+    return;
+  }
   in_hub_ = false;
   resumed_at_ = switch_clock_ns();
   resumed_ = greenlet;
@@ -277,6 +304,10 @@ WaitStatus GreenHub::yield_if_due() {
 }
 
 void GreenHub::throw_into(PyObject* greenlet, PyObject* exception) {
+  if (fiber::check(greenlet)) {
+    resume_fiber(greenlet, exception);
+    return;
+  }
   PyObject* type = PyExceptionInstance_Check(exception) ? reinterpret_cast<PyObject*>(Py_TYPE(exception))
                                                         : exception;
   PyObject* value = PyExceptionInstance_Check(exception) ? exception : nullptr;
@@ -293,7 +324,7 @@ void GreenHub::report_child_error(PyObject* context, const char* header) {
   // SystemExit and KeyboardInterrupt from any greenlet end the program, as
   // they would from a thread's caller: hand them to the main greenlet.
   if (PyErr_ExceptionMatches(PyExc_SystemExit) || PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
-    if (main_ && !greenlet::is_dead(main_.get())) {
+    if (main_ && !task_is_dead(main_.get())) {
       schedule_throw(main_.get(), fetch_exception().get());
       return;
     }
@@ -305,7 +336,12 @@ void GreenHub::report_child_error(PyObject* context, const char* header) {
 
 GreenHub::WaiterSlot& GreenHub::begin_wait() {
   WaiterSlot& w = waiters_.acquire();
-  w.value.greenlet = greenlet::current();
+  if (PyObject* fiber = fiber_here()) {
+    w.value.greenlet = PyRef::borrow(fiber);
+    fiber::as(fiber)->waiter = w.name();
+  } else {
+    w.value.greenlet = greenlet::current();
+  }
   if (w.value.greenlet.get() == main_.get()) main_waiter_ = w.name();
   return w;
 }
@@ -362,7 +398,7 @@ bool GreenHub::take_orphan(int listener_fd, OrphanConnection* out) {
 // is inlined into each wait primitive (all in this file): one frame less to
 // copy (48 bytes per parked greenlet).
 [[gnu::always_inline]] inline WaitStatus GreenHub::finish_wait(uint64_t name, WaitResult* out) {
-  bool resumed = greenlet::switch_to(hub_greenlet_.get()).get() != nullptr;
+  bool resumed = fiber_here() ? suspend_fiber() : greenlet::switch_to(hub_greenlet_.get()).get() != nullptr;
   return collect_wait(name, resumed, out);
 }
 
@@ -485,23 +521,116 @@ WaitStatus GreenHub::sleep(double seconds) {
   return status == WaitStatus::kTimedOut ? WaitStatus::kReady : status;
 }
 
-WaitStatus GreenHub::run_first(PyObject* greenlet) {
+WaitStatus GreenHub::run_first(PyObject* fiber) {
   WaiterSlot& w = begin_wait();
   uint64_t name = w.name();
   fire(name, Outcome::kTimer, 0, nullptr);  // our turn, at the back of the ready queue
-  PyRef keep = PyRef::borrow(greenlet);     // alive until the hub is done with it
-  resumed_at_ = switch_clock_ns();
-  resumed_ = greenlet;
-  // A new greenlet starts at its starter's recursion depth: give it the
-  // hub's, as if the hub had started it, and keep ours for our return.
-  PyThreadState* tstate = PyThreadState_Get();
-  int our_remaining = tstate->recursion_remaining;
-  if (hub_recursion_remaining_ > 0) tstate->recursion_remaining = hub_recursion_remaining_;
-  bool resumed = greenlet::switch_to(greenlet).get() != nullptr;
-  tstate->recursion_remaining = our_remaining;
+  fiber_to_start_ = PyRef::borrow(fiber);   // the hub starts it as soon as we are parked
   WaitResult done;
-  WaitStatus status = collect_wait(name, resumed, &done);
+  WaitStatus status = finish_wait(name, &done);
   return status == WaitStatus::kTimedOut ? WaitStatus::kReady : status;
+}
+
+// ----------------------------------------------------------------- fibers --
+
+PyObject* GreenHub::fiber_here() const {
+  if (!running_fiber_) return nullptr;
+  // Code in a fiber that switched to a greenlet of its own runs there, not
+  // in the fiber (the fiber's frames are then part of the hub greenlet's).
+  PyRef g = greenlet::current();
+  return g.get() == hub_greenlet_.get() ? running_fiber_.get() : nullptr;
+}
+
+PyRef GreenHub::current_task() const {
+  if (PyObject* fiber = fiber_here()) return PyRef::borrow(fiber);
+  return greenlet::current();
+}
+
+void GreenHub::resume_fiber(PyObject* fiber, PyObject* exception) {
+  fiber::ThreadFiber* f = fiber::as(fiber);
+  if (f->state == fiber::State::kDead || f->state == fiber::State::kRunning) return;
+  if (hub::SharedStack::stack_pointer() - fibers_->base() < static_cast<ptrdiff_t>(kResumeHeadroom))
+    Py_FatalError("tfpython: the hub would resume a thread over its own frames");
+  PyRef keep = PyRef::borrow(fiber);  // alive until it parks or ends, whoever lets go of it
+  in_hub_ = false;
+  resumed_at_ = switch_clock_ns();
+  running_fiber_ = keep;
+  fiber_exception_ = exception;
+  PyThreadState* ts = PyThreadState_Get();
+  {
+    fiber::PyStateSnapshot hub_state(ts);
+    if (f->state == fiber::State::kNew) {
+      f->state = fiber::State::kRunning;
+      fibers_->start(fiber_main, this);
+    } else {
+      f->state = fiber::State::kRunning;
+      --parked_fibers_;
+      fibers_->resume(f->saved);
+    }
+    hub_state.restore(ts);
+  }
+  running_fiber_.reset();
+  fiber_exception_ = nullptr;
+  in_hub_ = true;
+  if (f->state == fiber::State::kDead) {
+    f->saved.release();
+    if (main_ && fiber == main_.get()) main_result_ = PyRef::borrow(Py_None);
+  }
+}
+
+bool GreenHub::suspend_fiber() {
+  fiber::ThreadFiber* f = fiber::as(running_fiber_.get());
+  PyThreadState* ts = PyThreadState_Get();
+  fiber::PyStateSnapshot mine(ts);
+  f->state = fiber::State::kParked;
+  ++parked_fibers_;
+  fibers_->suspend(f->saved);
+  mine.restore(ts);
+  if (PyObject* exception = fiber_exception_) {
+    fiber_exception_ = nullptr;
+    PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exception)), exception);
+    return false;
+  }
+  return true;
+}
+
+void GreenHub::fiber_main(void* arg) {
+  auto* hub = static_cast<GreenHub*>(arg);
+  PyObject* fiber = hub->running_fiber_.get();
+  PyObject* exception = hub->fiber_exception_;
+  hub->fiber_exception_ = nullptr;
+  PyThreadState* ts = PyThreadState_Get();
+  _PyCFrame root;
+  fiber::begin_thread_state(ts, &root);
+  run_thread_fiber(fiber, exception);
+  fiber::end_thread_state(ts);
+  fiber::as(fiber)->state = fiber::State::kDead;
+  hub->fibers_->exit();
+}
+
+void GreenHub::start_fibers_asked_for() {
+  while (fiber_to_start_) {
+    PyRef fiber = std::move(fiber_to_start_);
+    resume_fiber(fiber.get(), nullptr);
+  }
+}
+
+// A parked fiber's wait ends with `exception` in its turn (what throw_soon
+// does for the main greenlet); false if it is not parked on a waiter.
+bool GreenHub::throw_into_parked_fiber(PyObject* fiber, PyObject* exception) {
+  fiber::ThreadFiber* f = fiber::as(fiber);
+  if (f->state != fiber::State::kParked) return false;
+  WaiterSlot* w = waiters_.find(f->waiter);
+  if (!w || w->value.greenlet.get() != fiber) return false;
+  // (Not over a finished accept: its new connection must not be lost.)
+  if (w->value.fired && w->value.accepting && w->value.outcome == Outcome::kOpDone) return false;
+  if (!w->value.fired) {
+    fire(f->waiter, Outcome::kThrown, 0, exception);
+  } else {
+    w->value.outcome = Outcome::kThrown;
+    w->value.value = PyRef::borrow(exception);
+  }
+  return true;
 }
 
 WaitStatus GreenHub::park(double timeout, PyRef* value_out, void (*publish)(void*, uint64_t), void* ctx) {
@@ -524,6 +653,10 @@ bool GreenHub::wake_with_exception(uint64_t waiter, PyObject* exception) {
 // ------------------------------------------------------------- scheduling --
 
 void GreenHub::schedule_switch(PyObject* greenlet, PyObject* args) {
+  if (fiber::check(greenlet)) {
+    ready_.push_back(Ready{Ready::Kind::kSwitch, 0, PyRef::borrow(greenlet), {}});
+    return;
+  }
   // Until it starts, a new greenlet is kept alive by the ready queue: it
   // cannot be garbage, so the cycle collector need not traverse it (100,000
   // queued greenlets made every collection during a burst slow). run_ready
@@ -537,6 +670,11 @@ void GreenHub::schedule_throw(PyObject* greenlet, PyObject* exception) {
 }
 
 void GreenHub::throw_soon(PyObject* greenlet, PyObject* exception) {
+  if (fiber::check(greenlet)) {
+    if (fiber::is_dead(greenlet) || throw_into_parked_fiber(greenlet, exception)) return;
+    schedule_throw(greenlet, exception);
+    return;
+  }
   if (in_hub_ && running_) {
     if (!greenlet::is_dead(greenlet)) throw_into(greenlet, exception);
     return;
@@ -645,7 +783,7 @@ void GreenHub::deliver_signal_error() {
   // Handlers run here, in the hub; what they raise (KeyboardInterrupt
   // above all) belongs to the main greenlet, where the user's code waits.
   if (PyErr_CheckSignals() == 0) return;
-  if (!main_ || greenlet::is_dead(main_.get())) {
+  if (!main_ || task_is_dead(main_.get())) {
     PyErr_Print();
     return;
   }
@@ -654,7 +792,7 @@ void GreenHub::deliver_signal_error() {
 
 bool GreenHub::deadlocked() {
   if (!ready_.empty() || loop_->ops_in_flight() || loop_->timers_pending() || holds_ > 0) return false;
-  if (!main_ || greenlet::is_dead(main_.get())) return false;
+  if (!main_ || task_is_dead(main_.get())) return false;
   // Another OS thread running Python may still wake us.
   PyThreadState* me = PyThreadState_Get();
   long others = 0;
@@ -670,8 +808,9 @@ bool GreenHub::deadlocked() {
 }
 
 void GreenHub::after_fork_in_child() {
-  PyRef forking = greenlet::current();
+  PyRef forking = current_task();
   if (running_ && forking && main_ && forking.get() != main_.get()) main_ = forking;
+  parked_fibers_ = 0;  // the parent's: never resumed here
   // The parent's ring, operations, timers and waiters are not ours: forget
   // them without running any of their greenlets' code (leaked on purpose).
   new hub::SlotPool<Waiter>(std::move(waiters_));

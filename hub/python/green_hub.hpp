@@ -25,6 +25,7 @@
 
 #include "hub/loop.hpp"
 #include "hub/python/py_ref.hpp"
+#include "hub/shared_stack.hpp"
 #include "hub/slot_pool.hpp"
 
 namespace tf::core {
@@ -100,6 +101,12 @@ class GreenHub final : public hub::Loop::Events {
   bool running() const { return running_; }
   PyObject* hub_greenlet() const { return hub_greenlet_.get(); }
   PyObject* main_greenlet() const { return main_.get(); }
+  // The fiber-thread the running code belongs to (borrowed), or nullptr in
+  // a greenlet or the hub.
+  PyObject* fiber_here() const;
+  // What a wait here would park: the running fiber-thread, else the
+  // current greenlet.
+  PyRef current_task() const;
 
   // ---- wait primitives: call only when cooperative_here() ----
   // Waits until `fd` reports one of `poll_mask`; *revents gets the result
@@ -119,10 +126,11 @@ class GreenHub final : public hub::Loop::Events {
   // `exception` and its operation cancelled; orphans accepted on it are closed.
   void fd_closing(int fd, PyObject* exception);
   WaitStatus sleep(double seconds);
-  // Switches to `greenlet` (a new child of the hub) at once; the caller
-  // resumes in its turn, as after sleep(0). Thread.start() returns once
-  // the new thread runs, so running it first spares a wake-up round trip.
-  WaitStatus run_first(PyObject* greenlet);
+  // Starts `fiber` (a new fiber-thread) before anything else runs; the
+  // caller resumes in its turn, as after sleep(0). Thread.start() returns
+  // once the new thread runs, so running it first spares a wake-up round
+  // trip.
+  WaitStatus run_first(PyObject* fiber);
   // Yields (sleep(0)) when the current greenlet has run for longer than
   // the switch interval since it was last resumed: python3's threads are
   // preempted every sys.getswitchinterval(); a greenlet that always finds
@@ -195,6 +203,14 @@ class GreenHub final : public hub::Loop::Events {
   void switch_into(PyObject* greenlet, PyObject* args);
   void throw_into(PyObject* greenlet, PyObject* exception);
   void after_switch_back(PyObject* greenlet, PyRef result);
+  // Fiber-threads: the hub starts or resumes one (with `exception` thrown
+  // in, if not null) and gets control back when it parks or ends.
+  void resume_fiber(PyObject* fiber, PyObject* exception);
+  // In a fiber: parks it; false with an exception set if one was thrown in.
+  bool suspend_fiber();
+  static void fiber_main(void* hub);
+  void start_fibers_asked_for();  // what run_first() left to start
+  bool throw_into_parked_fiber(PyObject* fiber, PyObject* exception);
   void report_child_error(PyObject* context, const char* header);
   static void track_before_start(PyObject* greenlet);
   // The greenlet whose switch back to the hub just returned (see resumed_).
@@ -222,6 +238,12 @@ class GreenHub final : public hub::Loop::Events {
   int hub_recursion_remaining_ = 0;
   // The main greenlet's latest waiter (throw_soon ends that wait).
   uint64_t main_waiter_ = 0;
+  // Where fiber-threads take turns: below the frames of run().
+  std::unique_ptr<hub::SharedStack> fibers_;
+  PyRef running_fiber_;
+  PyRef fiber_to_start_;                 // run_first()'s, for the hub to start next
+  PyObject* fiber_exception_ = nullptr;  // borrowed: what resume_fiber() throws in
+  long parked_fibers_ = 0;
   bool running_ = false;
   bool in_hub_ = false;
   long holds_ = 0;

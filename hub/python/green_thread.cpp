@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "hub/python/coop_lock.hpp"
+#include "hub/python/green_fiber.hpp"
 #include "hub/python/green_hub.hpp"
 #include "hub/python/greenlet_api.hpp"
 #include "hub/python/py_ref.hpp"
@@ -13,69 +14,27 @@
 namespace tf::core {
 namespace {
 
-// The greenlet subclass a thread runs in (cooperative_thread._ThreadGreenlet)
-// and where its slots are: read and written directly, as its own
-// member descriptors would.
-struct ThreadClass {
-  PyTypeObject* type = nullptr;
-  Py_ssize_t function = 0, args = 0, kwargs = 0, sentinel = 0;
-  PyObject* original_start = nullptr;     // _thread.start_new_thread
-  PyObject* original_sentinel = nullptr;  // _thread._set_sentinel
+// _thread's originals, for where no hub runs.
+struct Originals {
+  PyObject* start = nullptr;     // _thread.start_new_thread
+  PyObject* sentinel = nullptr;  // _thread._set_sentinel
 };
-ThreadClass g_class;
-unsigned long g_live_threads = 0;  // greenlet-threads running, all hubs (GIL)
+Originals g_originals;
+unsigned long g_live_threads = 0;  // fiber-threads running, all hubs (GIL)
 
-PyObject*& slot(PyObject* g, Py_ssize_t offset) {
-  return *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(g) + offset);
-}
-
-void set_slot(PyObject* g, Py_ssize_t offset, PyObject* value) {
-  Py_XSETREF(slot(g, offset), Py_XNewRef(value));
-}
-
-bool is_thread_greenlet(PyObject* g) { return g_class.type && PyObject_TypeCheck(g, g_class.type); }
-
-bool slot_offset(PyTypeObject* type, const char* name, Py_ssize_t* offset) {
-  PyObject* descr = PyDict_GetItemString(type->tp_dict, name);  // borrowed
-  if (!descr || Py_TYPE(descr) != &PyMemberDescr_Type ||
-      reinterpret_cast<PyMemberDescrObject*>(descr)->d_member->type != T_OBJECT_EX) {
-    PyErr_Format(PyExc_TypeError, "set_thread_class(): %s has no slot %s", type->tp_name, name);
-    return false;
-  }
-  *offset = reinterpret_cast<PyMemberDescrObject*>(descr)->d_member->offset;
-  return true;
-}
-
-// set_thread_class(cls, start_new_thread, _set_sentinel): the greenlet class
-// threads run in (slots _function, _args, _kwargs, _tf_sentinel), and the
-// _thread originals used where no hub runs.
-PyObject* set_thread_class(PyObject*, PyObject* args) {
-  PyObject *cls, *start, *sentinel;
-  if (!PyArg_ParseTuple(args, "O!OO:set_thread_class", &PyType_Type, &cls, &start, &sentinel)) return nullptr;
-  auto* type = reinterpret_cast<PyTypeObject*>(cls);
-  if (!greenlet::import_api()) return nullptr;
-  if (!PyType_IsSubtype(type, greenlet::greenlet_type())) {
-    PyErr_SetString(PyExc_TypeError, "set_thread_class() expects a greenlet subclass");
-    return nullptr;
-  }
-  ThreadClass c;
-  if (!slot_offset(type, "_function", &c.function) || !slot_offset(type, "_args", &c.args) ||
-      !slot_offset(type, "_kwargs", &c.kwargs) || !slot_offset(type, "_tf_sentinel", &c.sentinel))
-    return nullptr;
-  c.type = reinterpret_cast<PyTypeObject*>(Py_NewRef(cls));
-  c.original_start = Py_NewRef(start);
-  c.original_sentinel = Py_NewRef(sentinel);
-  Py_XDECREF(g_class.type);
-  Py_XDECREF(g_class.original_start);
-  Py_XDECREF(g_class.original_sentinel);
-  g_class = c;
+// set_thread_originals(start_new_thread, _set_sentinel)
+PyObject* set_thread_originals(PyObject*, PyObject* args) {
+  PyObject *start, *sentinel;
+  if (!PyArg_ParseTuple(args, "OO:set_thread_originals", &start, &sentinel)) return nullptr;
+  Py_XSETREF(g_originals.start, Py_NewRef(start));
+  Py_XSETREF(g_originals.sentinel, Py_NewRef(sentinel));
   Py_RETURN_NONE;
 }
 
 // start_new_thread(function, args[, kwargs]): python3's checks and
-// messages; in a greenlet driven by a running hub the thread is a greenlet,
-// switched to at once (python3's Thread.start() waits until the thread
-// runs); anywhere else a real thread.
+// messages; in code driven by a running hub the thread is a fiber, started
+// at once (python3's Thread.start() waits until the thread runs); anywhere
+// else a real thread.
 PyObject* start_new_thread(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (!_PyArg_CheckPositional("start_new_thread", nargs, 2, 3)) return nullptr;
   PyObject* function = args[0];
@@ -93,23 +52,17 @@ PyObject* start_new_thread(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     PyErr_SetString(PyExc_TypeError, "optional 3rd arg must be a dictionary");
     return nullptr;
   }
-  if (!g_class.type) {
-    PyErr_SetString(PyExc_RuntimeError, "start_new_thread(): no thread class registered");
+  if (!g_originals.start) {
+    PyErr_SetString(PyExc_RuntimeError, "start_new_thread(): _thread is not patched");
     return nullptr;
   }
-  if (!GreenHub::cooperative_here()) return PyObject_Vectorcall(g_class.original_start, args, nargs, nullptr);
+  if (!GreenHub::cooperative_here()) return PyObject_Vectorcall(g_originals.start, args, nargs, nullptr);
   GreenHub* hub = GreenHub::current();
-  PyRef empty = PyRef::steal(PyTuple_New(0));
-  if (!empty) return nullptr;
-  PyRef g = PyRef::steal(g_class.type->tp_new(g_class.type, empty.get(), nullptr));
-  if (!g || !greenlet::set_parent(g.get(), hub->hub_greenlet())) return nullptr;
-  set_slot(g.get(), g_class.function, function);
-  set_slot(g.get(), g_class.args, call_args);
-  set_slot(g.get(), g_class.kwargs, kwargs ? kwargs : Py_None);
-  set_slot(g.get(), g_class.sentinel, Py_None);
-  PyObject* ident = PyLong_FromVoidPtr(g.get());
+  PyRef f = PyRef::steal(fiber::create(function, call_args, kwargs));
+  if (!f) return nullptr;
+  PyObject* ident = PyLong_FromVoidPtr(f.get());
   if (!ident) return nullptr;
-  if (hub->run_first(g.get()) == WaitStatus::kFailed) {
+  if (hub->run_first(f.get()) == WaitStatus::kFailed) {
     Py_DECREF(ident);
     return nullptr;
   }
@@ -118,17 +71,16 @@ PyObject* start_new_thread(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 
 // _set_sentinel(): a lock that the current thread's end releases (the caller
 // acquires it; Thread.join waits for it), as _thread does when a thread
-// dies. A greenlet that is not a greenlet-thread keeps its lock held.
+// dies. A greenlet (not a thread) keeps its lock held.
 PyObject* set_sentinel(PyObject*, PyObject*) {
-  if (!GreenHub::cooperative_here() && g_class.original_sentinel)
-    return PyObject_CallNoArgs(g_class.original_sentinel);
+  if (!GreenHub::cooperative_here() && g_originals.sentinel) return PyObject_CallNoArgs(g_originals.sentinel);
   PyRef lock = new_coop_lock();
-  PyRef g = greenlet::current();
-  if (!lock || !g) return nullptr;
-  if (is_thread_greenlet(g.get())) {
-    PyObject*& held = slot(g.get(), g_class.sentinel);
-    if (!held || held == Py_None) {
-      set_slot(g.get(), g_class.sentinel, lock.get());
+  if (!lock) return nullptr;
+  GreenHub* hub = GreenHub::current();
+  if (PyObject* f = hub ? hub->fiber_here() : nullptr) {
+    PyObject*& held = fiber::as(f)->sentinel;
+    if (!held) {
+      held = Py_NewRef(lock.get());
     } else if (PyList_Check(held)) {
       if (PyList_Append(held, lock.get()) < 0) return nullptr;
     } else {
@@ -154,28 +106,32 @@ bool release_sentinel(PyObject* lock, PyObject* shutdown_locks) {
 // Calls the thread's function as _thread does: SystemExit ends the thread
 // quietly; any other exception goes to sys.unraisablehook. A bound method
 // (Thread._bootstrap) is called through its function, and the method object
-// is let go first: one object less for the cycle collector per live thread,
-// and no method_vectorcall frame on the C stack; a Python function is
-// entered through _PyFunction_Vectorcall, without PyObject_Vectorcall's
-// frame. Inlined into run_current_thread: these frames are copied off the C
-// stack whenever the thread parks (a sleeping thread's copy went from 1608
-// to 1512 bytes with this and the inlined finish_wait).
-[[gnu::always_inline]] inline void call_thread_function(PyObject* g) {
-  PyRef function = PyRef::borrow(slot(g, g_class.function));
-  PyRef args = PyRef::borrow(slot(g, g_class.args));
-  PyObject* kwargs = slot(g, g_class.kwargs);
+// is let go first: one object less per live thread, and no method_vectorcall
+// frame on the C stack; a Python function is entered through
+// _PyFunction_Vectorcall, without PyObject_Vectorcall's frame. Inlined into
+// run_thread_fiber: these frames are copied off the C stack whenever the
+// thread parks. `thrown`: an exception thrown in before the thread ran,
+// raised in its place.
+[[gnu::always_inline]] inline void call_thread_function(fiber::ThreadFiber* f, PyObject* thrown) {
+  PyRef function = PyRef::borrow(f->function);
+  PyRef args = PyRef::borrow(f->args);
+  PyObject* kwargs = f->kwargs;
   bool has_kwargs = kwargs && PyDict_Check(kwargs) && PyDict_GET_SIZE(kwargs) > 0;
-  stack_chunks::give_root_chunk_before(function.get());
   PyObject* result;
   PyRef self;  // of a bound method, called through its function
-  if (PyMethod_Check(function.get()) && !has_kwargs && PyTuple_GET_SIZE(args.get()) == 0) {
+  if (thrown) {
+    PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(thrown)), thrown);
+    result = nullptr;
+  } else if (PyMethod_Check(function.get()) && !has_kwargs && PyTuple_GET_SIZE(args.get()) == 0) {
+    stack_chunks::give_root_chunk_before(function.get());
     self = PyRef::borrow(PyMethod_GET_SELF(function.get()));
     function = PyRef::borrow(PyMethod_GET_FUNCTION(function.get()));
-    set_slot(g, g_class.function, Py_None);
+    Py_CLEAR(f->function);
     PyObject* call_args[1] = {self.get()};
     result = PyFunction_Check(function.get()) ? _PyFunction_Vectorcall(function.get(), call_args, 1, nullptr)
                                               : PyObject_Vectorcall(function.get(), call_args, 1, nullptr);
   } else {
+    stack_chunks::give_root_chunk_before(function.get());
     result = PyObject_Call(function.get(), args.get(), has_kwargs ? kwargs : nullptr);
   }
   if (result) {
@@ -190,21 +146,23 @@ bool release_sentinel(PyObject* lock, PyObject* shutdown_locks) {
 }
 
 // The end of a thread: what it ran is dropped and its sentinels released.
-[[gnu::noinline]] PyObject* end_thread(PyObject* g) {
-  for (Py_ssize_t offset : {g_class.function, g_class.args, g_class.kwargs}) set_slot(g, offset, Py_None);
-  PyRef sentinel = PyRef::borrow(slot(g, g_class.sentinel));
-  if (!sentinel || sentinel.get() == Py_None) Py_RETURN_NONE;
-  set_slot(g, g_class.sentinel, Py_None);
+[[gnu::noinline]] bool end_thread(fiber::ThreadFiber* f) {
+  Py_CLEAR(f->function);
+  Py_CLEAR(f->args);
+  Py_CLEAR(f->kwargs);
+  PyRef sentinel = PyRef::steal(f->sentinel);
+  f->sentinel = nullptr;
+  if (!sentinel) return true;
   static PyObject* const threading_name = PyUnicode_InternFromString("threading");
   static PyObject* const shutdown_locks_name = PyUnicode_InternFromString("_shutdown_locks");
-  if (!threading_name || !shutdown_locks_name) return nullptr;
+  if (!threading_name || !shutdown_locks_name) return false;
   PyObject* threading = PyDict_GetItemWithError(PyImport_GetModuleDict(), threading_name);  // borrowed
   PyRef shutdown_locks;
   if (threading) {
     shutdown_locks = PyRef::steal(PyObject_GetAttr(threading, shutdown_locks_name));
     if (!shutdown_locks) PyErr_Clear();  // threading half torn down at exit
   } else if (PyErr_Occurred()) {
-    return nullptr;
+    return false;
   }
   bool ok = true;
   if (PyList_Check(sentinel.get())) {
@@ -213,22 +171,7 @@ bool release_sentinel(PyObject* lock, PyObject* shutdown_locks) {
   } else {
     ok = release_sentinel(sentinel.get(), shutdown_locks.get());
   }
-  if (!ok) return nullptr;
-  Py_RETURN_NONE;
-}
-
-// run_current_thread(): the body of a greenlet-thread (its class's run).
-PyObject* run_current_thread(PyObject*, PyObject*) {
-  PyRef g = greenlet::current();
-  if (!g) return nullptr;
-  if (!is_thread_greenlet(g.get())) {
-    PyErr_SetString(PyExc_TypeError, "run_current_thread(): not in a greenlet-thread");
-    return nullptr;
-  }
-  ++g_live_threads;
-  call_thread_function(g.get());
-  --g_live_threads;
-  return end_thread(g.get());
+  return ok;
 }
 
 // An add() for threading._dangling while nobody has read it: a Thread (the
@@ -316,22 +259,28 @@ PyMethodDef g_count_def = {
     "yet finished.\n\nThis function is meant for internal and specialized purposes only.\n"
     "In most applications `threading.enumerate()` should be used instead."};
 PyMethodDef g_private_defs[] = {
-    {"set_thread_class", set_thread_class, METH_VARARGS,
-     "set_thread_class(cls, start_new_thread, _set_sentinel): the greenlet class threads run in, and\n"
-     "_thread's originals for where no hub runs."},
+    {"set_thread_originals", set_thread_originals, METH_VARARGS,
+     "set_thread_originals(start_new_thread, _set_sentinel): _thread's, for where no hub runs."},
     {"lazy_adder", lazy_adder, METH_VARARGS,
      "lazy_adder(thread_class, fallback): an add() that leaves out instances of thread_class."},
     {"instances_of", instances_of, METH_VARARGS,
      "instances_of(objects, cls): the objects of the list that are instances of cls."},
-    {"run_current_thread", run_current_thread, METH_NOARGS,
-     "run_current_thread(): the body of the current greenlet-thread."},
     {nullptr, nullptr, 0, nullptr}};
 
 }  // namespace
 
+void run_thread_fiber(PyObject* fiber_object, PyObject* thrown) {
+  fiber::ThreadFiber* f = fiber::as(fiber_object);
+  ++g_live_threads;
+  call_thread_function(f, thrown);
+  --g_live_threads;
+  if (!end_thread(f)) _PyErr_WriteUnraisableMsg("at the end of a thread", fiber_object);
+}
+
 int add_green_thread(PyObject* module) {
   static bool registered = false;
   if (!registered) registered = pthread_atfork(nullptr, nullptr, forget_native_id_in_child) == 0;
+  if (fiber::add_type(module) < 0) return -1;
   // What replaces _thread's functions carries _thread's names and module.
   PyRef module_name = PyRef::steal(PyUnicode_FromString("_thread"));
   if (!module_name) return -1;

@@ -1,7 +1,8 @@
-// Greenlet-threads: what _thread.start_new_thread starts once _thread is
-// patched. Starting one, its sentinel lock (what Thread.join waits for) and
-// the body it runs are C: a thread costs a greenlet, not a Python frame of
-// ours, and a parked thread keeps a small frame-stack chunk, not a page.
+// Threads inside the hub: what _thread.start_new_thread starts once _thread
+// is patched is a fiber (green_fiber.hpp). Starting one, its sentinel lock
+// (what Thread.join waits for) and the body it runs are C: a thread costs a
+// fiber, not a Python frame of ours, and a parked thread keeps a small
+// frame-stack chunk, not a page.
 #pragma once
 
 #include <Python.h>
@@ -9,8 +10,13 @@
 namespace tf::core {
 
 // Adds _thread's replacements (start_new_thread, _set_sentinel, _count,
-// get_native_id), the thread body (run_current_thread, set_thread_class) and
+// get_native_id), the fiber type, set_thread_originals and
 // threading._dangling's helpers (lazy_adder, instances_of) to the module.
 int add_green_thread(PyObject* module);
+
+// A fiber-thread's body (the hub calls it on the fiber's stack): the
+// thread's function, then what _thread does when a thread ends. `thrown`:
+// an exception thrown in before it started, raised in the function's place.
+void run_thread_fiber(PyObject* fiber, PyObject* thrown);
 
 }  // namespace tf::core

@@ -1,9 +1,10 @@
-"""Threads become greenlets: the cooperative parts of ``_thread``.
+"""Threads run inside the hub: the cooperative parts of ``_thread``.
 
 ``threading`` is built on ``_thread``; with these in place its Thread,
 Condition, Semaphore, Event, Barrier, Timer and queue.Queue all wait
-cooperatively. A greenlet's ident is ``id(greenlet)``: unique among live
-greenlets and stable for the greenlet's life.
+cooperatively. A started thread is a fiber (hub/python/green_fiber.hpp), and
+its ident is ``id(fiber)``; code in a greenlet has ``id(greenlet)``. Both are
+unique among live threads and stable for the thread's life.
 
 Locks also work with real OS threads (the escape hatch): a real thread
 blocks on an original lock of its own, and a greenlet it must wake is woken
@@ -12,7 +13,7 @@ through the hub's eventfd.
 import sys
 from _weakref import ref as _weakref
 
-from greenlet import getcurrent, greenlet
+from greenlet import getcurrent
 
 from theframework._core import core
 
@@ -27,8 +28,8 @@ def adopt_main(greenlet):
     core.set_main_thread(greenlet, _originals["get_ident"]())
 
 
-#: The greenlet that is the current "thread", and its identity (id() of
-#: that greenlet). C: hub/python/coop_lock.cpp.
+#: The fiber or greenlet that is the current "thread", and its identity
+#: (its id()). C: hub/python/coop_lock.cpp.
 _current_thread_greenlet = core.thread_greenlet
 get_ident = core.get_ident
 #: Every greenlet-thread's is its OS thread's (asked of the kernel once).
@@ -48,24 +49,12 @@ RLock = core.RLock
 # ------------------------------------------------------------- threads --
 
 #: _thread.start_new_thread, _set_sentinel and _count in C
-#: (hub/python/green_thread.cpp): a new thread is a _ThreadGreenlet,
-#: switched to at once; its end releases its sentinel lock (what
-#: Thread.join waits for), as _thread does when a thread dies.
+#: (hub/python/green_thread.cpp): a new thread is a fiber, started at once;
+#: its end releases its sentinel lock (what Thread.join waits for), as
+#: _thread does when a thread dies.
 start_new_thread = core.start_new_thread
 _set_sentinel = core._set_sentinel
 _count = core._count
-
-
-class _ThreadGreenlet(greenlet):
-    """A greenlet-thread: function(*args, **kwargs), then what _thread does
-    when a thread ends (the C body, run_current_thread). Slots, not a
-    closure: one object per thread."""
-
-    __slots__ = ("_function", "_args", "_kwargs", "_tf_sentinel")
-
-    run = core.run_current_thread
-
-
 start_new = start_new_thread
 
 
@@ -246,7 +235,7 @@ def install(thread_module):
     for name in ("allocate_lock", "start_new_thread", "get_ident", "_set_sentinel", "_local", "RLock",
                  "LockType", "_count", "get_native_id"):
         _originals.setdefault(name, getattr(thread_module, name))
-    core.set_thread_class(_ThreadGreenlet, _originals["start_new_thread"], _originals["_set_sentinel"])
+    core.set_thread_originals(_originals["start_new_thread"], _originals["_set_sentinel"])
     main = core.get_main_greenlet()
     if main is not None:
         adopt_main(main)

@@ -3,7 +3,6 @@
 Expiry throws the exception into the waiting greenlet; its wait primitive
 cancels the kernel operation in flight before the exception propagates.
 """
-from greenlet import getcurrent
 
 from theframework._core import core as _core
 
@@ -35,7 +34,7 @@ class Timeout(BaseException):
             raise AssertionError("%r is already started" % (self,))
         if self.seconds is None:
             return
-        self._greenlet = getcurrent()
+        self._greenlet = _core.current_task()
         self._handle = _core.call_later(self.seconds, self._expire)
 
     def _expire(self):

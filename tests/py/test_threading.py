@@ -1,5 +1,6 @@
-"""Threads are greenlets: threading, _thread, queue and concurrent.futures
-under the hub, with greenlet identity asserted where it matters."""
+"""Threads run inside the hub: threading, _thread, queue and
+concurrent.futures, with fiber and greenlet identity asserted where it
+matters."""
 import concurrent.futures
 import logging
 import queue
@@ -16,14 +17,18 @@ from conftest import run_tfpython
 from theframework.monkey import get_original, is_module_patched
 
 
-def test_threads_are_greenlets_with_their_own_identity(in_hub):
+def test_threads_are_fibers_with_their_own_identity(in_hub):
     assert is_module_patched("threading") and is_module_patched("_thread")
     seen = {}
 
     def body(i):
-        seen[i] = (threading.get_ident(), id(getcurrent()), core.hub_is_running(),
+        task = core.current_task()
+        # A fiber runs on the hub's greenlet, switched by the hub itself.
+        assert type(task) is core.ThreadFiber and getcurrent() is core.get_hub_greenlet()
+        seen[i] = (threading.get_ident(), id(task), core.hub_is_running(),
                    threading.current_thread().name)
         time.sleep(0.01)
+        assert core.current_task() is task and threading.get_ident() == id(task)
     ts = [threading.Thread(target=body, args=(i,), name="w%d" % i) for i in range(5)]
     for t in ts:
         t.start()

@@ -1,0 +1,149 @@
+#include "hub/python/green_fiber.hpp"
+
+#include <structmember.h>
+
+namespace tf::core::fiber {
+namespace {
+
+int clear(PyObject* self) {
+  ThreadFiber* f = as(self);
+  Py_CLEAR(f->function);
+  Py_CLEAR(f->args);
+  Py_CLEAR(f->kwargs);
+  Py_CLEAR(f->sentinel);
+  return 0;
+}
+
+void dealloc(PyObject* self) {
+  ThreadFiber* f = as(self);
+  if (f->weakrefs) PyObject_ClearWeakRefs(self);
+  clear(self);
+  // A parked fiber is only let go when its hub forgets it (a forked child):
+  // its frames' references stay where they are, as a dead thread's would.
+  f->saved.release();
+  Py_TYPE(self)->tp_free(self);
+}
+
+PyObject* get_dead(PyObject* self, void*) { return PyBool_FromLong(is_dead(self)); }
+
+PyObject* repr(PyObject* self) {
+  static const char* const kStates[] = {"new", "running", "parked", "dead"};
+  return PyUnicode_FromFormat("<%s object at %p (%s)>", Py_TYPE(self)->tp_name, self,
+                              kStates[static_cast<int>(as(self)->state)]);
+}
+
+PyGetSetDef g_getset[] = {
+    {"dead", get_dead, nullptr, "True once the thread has ended.", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr}};
+
+PyMemberDef g_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(ThreadFiber, weakrefs), READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr}};
+
+PyType_Slot g_slots[] = {
+    {Py_tp_members, g_members},
+    {Py_tp_dealloc, reinterpret_cast<void*>(dealloc)},
+    {Py_tp_getset, g_getset},
+    {Py_tp_repr, reinterpret_cast<void*>(repr)},
+    {Py_tp_doc, const_cast<char*>("A thread started inside the hub: its identity and its parked frames.")},
+    {0, nullptr}};
+
+PyTypeObject* g_type = nullptr;
+
+}  // namespace
+
+int add_type(PyObject* module) {
+  if (!g_type) {
+    // Not a container for the cycle collector: while a fiber lives the hub
+    // holds it (ready queue, waiter, or running), so it cannot be garbage,
+    // and what it runs is dropped at its end; 100k parked threads are not
+    // walked by every collection, and each is 16 bytes smaller.
+    PyType_Spec spec = {"_framework_core.ThreadFiber", sizeof(ThreadFiber), 0, Py_TPFLAGS_DEFAULT, g_slots};
+    g_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&spec));
+    if (!g_type) return -1;
+  }
+  return PyModule_AddObjectRef(module, "ThreadFiber", reinterpret_cast<PyObject*>(g_type));
+}
+
+bool check(PyObject* o) { return g_type && Py_TYPE(o) == g_type; }
+
+PyObject* create(PyObject* function, PyObject* args, PyObject* kwargs) {
+  ThreadFiber* f = PyObject_New(ThreadFiber, g_type);
+  if (!f) return nullptr;
+  f->function = Py_NewRef(function);
+  f->args = Py_NewRef(args);
+  f->kwargs = Py_XNewRef(kwargs);
+  f->sentinel = nullptr;
+  f->weakrefs = nullptr;
+  new (&f->saved) hub::SavedStack();
+  f->waiter = 0;
+  f->state = State::kNew;
+  return reinterpret_cast<PyObject*>(f);
+}
+
+PyStateSnapshot::PyStateSnapshot(PyThreadState* ts)
+    : cframe_(ts->cframe),
+      datastack_chunk_(ts->datastack_chunk),
+      datastack_top_(ts->datastack_top),
+      datastack_limit_(ts->datastack_limit),
+      exc_info_(ts->exc_info),
+      exc_state_(ts->exc_state),
+      context_(ts->context),
+      recursion_depth_(ts->recursion_limit - ts->recursion_remaining),
+      trash_delete_nesting_(ts->trash_delete_nesting),
+      use_tracing_(ts->cframe->use_tracing) {
+  ts->context = nullptr;  // the reference is ours until restore()
+}
+
+void PyStateSnapshot::restore(PyThreadState* ts) {
+  ts->cframe = cframe_;
+  ts->cframe->use_tracing = use_tracing_;
+  ts->datastack_chunk = datastack_chunk_;
+  ts->datastack_top = datastack_top_;
+  ts->datastack_limit = datastack_limit_;
+  ts->exc_state = exc_state_;
+  ts->exc_info = exc_info_;
+  Py_XSETREF(ts->context, context_);
+  ts->context_ver++;
+  ts->recursion_remaining = ts->recursion_limit - recursion_depth_;
+  ts->trash_delete_nesting = trash_delete_nesting_;
+}
+
+void begin_thread_state(PyThreadState* ts, _PyCFrame* root) {
+  *root = *ts->cframe;  // the hub's tracing state
+  root->previous = &ts->root_cframe;
+  root->current_frame = nullptr;
+  ts->cframe = root;
+  ts->datastack_chunk = nullptr;
+  ts->datastack_top = nullptr;
+  ts->datastack_limit = nullptr;
+  ts->exc_state.exc_value = nullptr;
+  ts->exc_state.previous_item = nullptr;
+  ts->exc_info = &ts->exc_state;
+  ts->context = nullptr;
+  ts->context_ver++;
+  ts->trash_delete_nesting = 0;
+  // python3 enters a thread's function through one C call (t_bootstrap's),
+  // which counts against the recursion limit.
+  --ts->recursion_remaining;
+}
+
+void end_thread_state(PyThreadState* ts) {
+  // As greenlet does for a finished greenlet: the chunks go back through
+  // the arena allocator (stack_chunks tells its root chunks by their size).
+  PyObjectArenaAllocator alloc;
+  PyObject_GetArenaAllocator(&alloc);
+  for (_PyStackChunk* chunk = ts->datastack_chunk; chunk;) {
+    _PyStackChunk* previous = chunk->previous;
+    chunk->previous = nullptr;
+    if (alloc.free) alloc.free(alloc.ctx, chunk, chunk->size);
+    chunk = previous;
+  }
+  ts->datastack_chunk = nullptr;
+  ts->datastack_top = nullptr;
+  ts->datastack_limit = nullptr;
+  Py_CLEAR(ts->exc_state.exc_value);
+  Py_CLEAR(ts->context);
+}
+
+}  // namespace tf::core::fiber

@@ -1,0 +1,70 @@
+// Fiber-threads: what a started _thread/threading thread runs on inside the
+// hub. A fiber is not a greenlet: it takes turns with the others on the
+// hub's SharedStack (hub/shared_stack.hpp), switched to and from by the hub
+// alone, and carries only what a parked thread must keep: the bytes of its
+// frames, and the Python thread state a switch moves (PyStateSnapshot, kept
+// in those same bytes). Its object is the thread's identity (get_ident() is
+// its id(); threading.local keys on it).
+#pragma once
+
+#include <Python.h>
+
+#include <cstdint>
+
+#include "hub/shared_stack.hpp"
+
+namespace tf::core::fiber {
+
+enum class State : uint8_t { kNew, kRunning, kParked, kDead };
+
+struct ThreadFiber {
+  PyObject_HEAD
+  // What the thread runs, and the sentinel lock(s) its end releases.
+  PyObject* function;
+  PyObject* args;
+  PyObject* kwargs;
+  PyObject* sentinel;
+  PyObject* weakrefs;
+  hub::SavedStack saved;  // while parked
+  uint64_t waiter;        // the waiter it parked on (valid while kParked)
+  State state;
+};
+
+int add_type(PyObject* module);
+bool check(PyObject* o);
+inline ThreadFiber* as(PyObject* o) { return reinterpret_cast<ThreadFiber*>(o); }
+// A new fiber that will call function(*args, **kwargs); kwargs may be null.
+PyObject* create(PyObject* function, PyObject* args, PyObject* kwargs);
+inline bool is_dead(PyObject* o) { return as(o)->state == State::kDead; }
+inline bool is_started(PyObject* o) { return as(o)->state != State::kNew; }
+
+// The Python thread state a switch between the hub and a fiber must carry
+// (what greenlet keeps per greenlet): taken from the thread state by the
+// side that switches away, on its own stack, and put back when it runs
+// again. The context reference moves into the snapshot and back.
+class PyStateSnapshot {
+ public:
+  explicit PyStateSnapshot(PyThreadState* ts);
+  void restore(PyThreadState* ts);
+
+ private:
+  _PyCFrame* cframe_;
+  _PyStackChunk* datastack_chunk_;
+  PyObject** datastack_top_;
+  PyObject** datastack_limit_;
+  _PyErr_StackItem* exc_info_;
+  _PyErr_StackItem exc_state_;
+  PyObject* context_;
+  int recursion_depth_;
+  int trash_delete_nesting_;
+  uint8_t use_tracing_;
+};
+
+// In a new fiber, before any Python code: a thread's fresh state (no frames,
+// no exception being handled, an empty context), at the hub's recursion
+// depth. `root` lives in the fiber's bottom frame.
+void begin_thread_state(PyThreadState* ts, _PyCFrame* root);
+// At a fiber's end: its frame-stack chunks and context go.
+void end_thread_state(PyThreadState* ts);
+
+}  // namespace tf::core::fiber
