@@ -16,7 +16,6 @@
 //
 // Either call "returns" when something later switches to the stack pointer
 // it saved.
-extern "C" void tf_stack_switch(void** save_sp, void* next_sp, void (*then)(void*, void*), void* ctx);
 extern "C" void tf_stack_start(void** save_sp, void* top, void (*entry)(void*), void* arg);
 
 asm(R"(
@@ -107,16 +106,10 @@ tf_stack_start:
 )");
 
 namespace tf::hub {
-namespace {
-
-struct SaveRequest {
-  char* base;
-  SavedStack* saved;
-};
 
 // Runs on the suspending coroutine's stack, below `sp`: nothing it does
 // touches the bytes it copies.
-void save_below_base(void* sp, void* ctx) {
+void SharedStack::save_below_base(void* sp, void* ctx) {
   auto* request = static_cast<SaveRequest*>(ctx);
   SavedStack& saved = *request->saved;
   size_t size = static_cast<size_t>(request->base - static_cast<char*>(sp));
@@ -130,8 +123,6 @@ void save_below_base(void* sp, void* ctx) {
   std::memcpy(saved.bytes, sp, size);
   saved.size = static_cast<uint32_t>(size);
 }
-
-}  // namespace
 
 void SavedStack::release() {
   std::free(bytes);
@@ -158,11 +149,6 @@ void SharedStack::resume(SavedStack& saved) {
   std::memcpy(saved.sp, saved.bytes, saved.size);
   tf_stack_switch(&resumer_sp_, saved.sp, nullptr, nullptr);
   running_ = false;
-}
-
-void SharedStack::suspend(SavedStack& saved) {
-  SaveRequest request{base_, &saved};
-  tf_stack_switch(&saved.sp, resumer_sp_, save_below_base, &request);
 }
 
 void SharedStack::exit() {

@@ -37,8 +37,8 @@ class SharedStack {
   // suspends again or exits. `saved` keeps its allocation for the next save.
   void resume(SavedStack& saved);
   // In a coroutine: saves it into `saved` and returns to the resumer;
-  // returns when resumed.
-  void suspend(SavedStack& saved);
+  // returns when resumed. Inlined: its frame would be copied with the rest.
+  [[gnu::always_inline]] inline void suspend(SavedStack& saved);
   // In a coroutine: back to the resumer for good (the coroutine's frames are
   // abandoned, never unwound).
   [[noreturn]] void exit();
@@ -50,9 +50,23 @@ class SharedStack {
   [[gnu::noinline]] static char* stack_pointer();
 
  private:
+  static void save_below_base(void* sp, void* request);
+
   char* base_;
   void* resumer_sp_ = nullptr;
   bool running_ = false;
 };
+
+extern "C" void tf_stack_switch(void** save_sp, void* next_sp, void (*then)(void*, void*), void* ctx);
+
+struct SaveRequest {
+  char* base;
+  SavedStack* saved;
+};
+
+inline void SharedStack::suspend(SavedStack& saved) {
+  SaveRequest request{base_, &saved};
+  tf_stack_switch(&saved.sp, resumer_sp_, save_below_base, &request);
+}
 
 }  // namespace tf::hub

@@ -85,9 +85,8 @@ PyStateSnapshot::PyStateSnapshot(PyThreadState* ts)
     : cframe_(ts->cframe),
       datastack_chunk_(ts->datastack_chunk),
       datastack_top_(ts->datastack_top),
-      datastack_limit_(ts->datastack_limit),
       exc_info_(ts->exc_info),
-      exc_state_(ts->exc_state),
+      exc_value_(ts->exc_state.exc_value),
       context_(ts->context),
       recursion_depth_(ts->recursion_limit - ts->recursion_remaining),
       trash_delete_nesting_(ts->trash_delete_nesting),
@@ -100,8 +99,11 @@ void PyStateSnapshot::restore(PyThreadState* ts) {
   ts->cframe->use_tracing = use_tracing_;
   ts->datastack_chunk = datastack_chunk_;
   ts->datastack_top = datastack_top_;
-  ts->datastack_limit = datastack_limit_;
-  ts->exc_state = exc_state_;
+  ts->datastack_limit = datastack_chunk_ ? reinterpret_cast<PyObject**>(
+                                              reinterpret_cast<char*>(datastack_chunk_) + datastack_chunk_->size)
+                                        : nullptr;
+  ts->exc_state.exc_value = exc_value_;
+  ts->exc_state.previous_item = nullptr;
   ts->exc_info = exc_info_;
   Py_XSETREF(ts->context, context_);
   ts->context_ver++;

@@ -50,10 +50,9 @@ class PyStateSnapshot {
  private:
   _PyCFrame* cframe_;
   _PyStackChunk* datastack_chunk_;
-  PyObject** datastack_top_;
-  PyObject** datastack_limit_;
+  PyObject** datastack_top_;  // (the limit follows from the chunk)
   _PyErr_StackItem* exc_info_;
-  _PyErr_StackItem exc_state_;
+  PyObject* exc_value_;  // of tstate->exc_state, the chain's base (no previous item)
   PyObject* context_;
   int recursion_depth_;
   int trash_delete_nesting_;

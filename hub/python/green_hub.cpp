@@ -392,6 +392,22 @@ bool GreenHub::take_orphan(int listener_fd, OrphanConnection* out) {
   return true;
 }
 
+inline bool GreenHub::suspend_fiber() {
+  fiber::ThreadFiber* f = fiber::as(running_fiber_.get());
+  PyThreadState* ts = PyThreadState_Get();
+  fiber::PyStateSnapshot mine(ts);
+  f->state = fiber::State::kParked;
+  ++parked_fibers_;
+  fibers_->suspend(f->saved);
+  mine.restore(ts);
+  if (PyObject* exception = fiber_exception_) {
+    fiber_exception_ = nullptr;
+    PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exception)), exception);
+    return false;
+  }
+  return true;
+}
+
 // Kept tiny: the frames from a greenlet's start down to this switch are what
 // greenlet copies to the heap for every parked greenlet, so the bookkeeping
 // after the switch lives in collect_wait, out of the waiting frames; and it
@@ -576,22 +592,6 @@ void GreenHub::resume_fiber(PyObject* fiber, PyObject* exception) {
     f->saved.release();
     if (main_ && fiber == main_.get()) main_result_ = PyRef::borrow(Py_None);
   }
-}
-
-bool GreenHub::suspend_fiber() {
-  fiber::ThreadFiber* f = fiber::as(running_fiber_.get());
-  PyThreadState* ts = PyThreadState_Get();
-  fiber::PyStateSnapshot mine(ts);
-  f->state = fiber::State::kParked;
-  ++parked_fibers_;
-  fibers_->suspend(f->saved);
-  mine.restore(ts);
-  if (PyObject* exception = fiber_exception_) {
-    fiber_exception_ = nullptr;
-    PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exception)), exception);
-    return false;
-  }
-  return true;
 }
 
 void GreenHub::fiber_main(void* arg) {

@@ -207,7 +207,8 @@ class GreenHub final : public hub::Loop::Events {
   // in, if not null) and gets control back when it parks or ends.
   void resume_fiber(PyObject* fiber, PyObject* exception);
   // In a fiber: parks it; false with an exception set if one was thrown in.
-  bool suspend_fiber();
+  // Inlined into the wait primitives: one frame less to copy.
+  [[gnu::always_inline]] inline bool suspend_fiber();
   static void fiber_main(void* hub);
   void start_fibers_asked_for();  // what run_first() left to start
   bool throw_into_parked_fiber(PyObject* fiber, PyObject* exception);
