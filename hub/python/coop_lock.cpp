@@ -238,7 +238,7 @@ bool parse_acquire_args(PyObject* args, PyObject* kwargs, _PyTime_t* timeout) {
 // 1 taken, 0 not (timeout), -1 exception.
 int acquire_state(PyObject* owner, LockState* self, _PyTime_t timeout) {
   // A blocking acquire gives the others their turn now and then, as
-  // python3's switch interval would: a greenlet-thread that finds every
+  // python3's switch interval would: a fiber-thread that finds every
   // lock and queue item ready must not starve the rest.
   if (timeout != 0 && GreenHub::cooperative_here() && GreenHub::current()->yield_if_due() == WaitStatus::kFailed)
     return -1;

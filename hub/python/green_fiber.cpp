@@ -26,6 +26,10 @@ void dealloc(PyObject* self) {
 
 PyObject* get_dead(PyObject* self, void*) { return PyBool_FromLong(is_dead(self)); }
 
+PyObject* get_saved_bytes(PyObject* self, void*) {
+  return PyLong_FromUnsignedLong(as(self)->state == State::kParked ? as(self)->saved.size : 0);
+}
+
 PyObject* repr(PyObject* self) {
   static const char* const kStates[] = {"new", "running", "parked", "dead"};
   return PyUnicode_FromFormat("<%s object at %p (%s)>", Py_TYPE(self)->tp_name, self,
@@ -34,6 +38,7 @@ PyObject* repr(PyObject* self) {
 
 PyGetSetDef g_getset[] = {
     {"dead", get_dead, nullptr, "True once the thread has ended.", nullptr},
+    {"saved_bytes", get_saved_bytes, nullptr, "Bytes of C stack kept while parked (0 otherwise).", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
 PyMemberDef g_members[] = {

@@ -681,7 +681,7 @@ void GreenHub::throw_soon(PyObject* greenlet, PyObject* exception) {
   }
   // The main greenlet parked in a wait: that wait ends with the exception,
   // in its turn, even if it was about to resume normally (a signal handler
-  // or interrupt_main() raising in another greenlet-thread: python3 raises
+  // or interrupt_main() raising in another fiber-thread: python3 raises
   // it in the main thread at once, not whenever the hub gets to it).
   if (greenlet == main_.get() && main_waiter_) {
     WaiterSlot* w = waiters_.find(main_waiter_);

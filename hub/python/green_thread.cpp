@@ -213,7 +213,7 @@ PyObject* instances_of(PyObject*, PyObject* args) {
 }
 
 // get_native_id(): the kernel's id of this OS thread, which every
-// greenlet-thread on it shares. Asked of the kernel once per OS thread (a
+// fiber-thread on it shares. Asked of the kernel once per OS thread (a
 // syscall each time in python3); a forked child's only thread asks again.
 // The int is kept too: every started Thread stores one in _native_id, and
 // 100k of them were 3 MB of equal ints.

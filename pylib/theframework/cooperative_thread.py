@@ -32,7 +32,7 @@ def adopt_main(greenlet):
 #: (its id()). C: hub/python/coop_lock.cpp.
 _current_thread_greenlet = core.thread_greenlet
 get_ident = core.get_ident
-#: Every greenlet-thread's is its OS thread's (asked of the kernel once).
+#: Every fiber-thread's is its OS thread's (asked of the kernel once).
 get_native_id = core.get_native_id
 
 
@@ -42,7 +42,7 @@ LockType = core.LockType
 allocate_lock = core.allocate_lock
 
 
-#: The cooperative _thread.RLock (C): owned by a greenlet-thread.
+#: The cooperative _thread.RLock (C): owned by a fiber-thread.
 RLock = core.RLock
 
 
@@ -63,7 +63,7 @@ def _os_thread_ident():
 
 
 def os_thread_of(thread_id):
-    """The pthread id behind a thread id: a greenlet-thread's is its OS
+    """The pthread id behind a thread id: a fiber-thread's is its OS
     thread's."""
     if not _originals:
         return thread_id  # _thread is not patched (yet): ids are OS ids
@@ -78,7 +78,7 @@ def os_thread_of(thread_id):
 def make_interrupt_main(original):
     def interrupt_main(signum=2, /):
         """Simulate the arrival of a signal in the main thread: the handler
-        runs at once (every greenlet-thread is on the main OS thread) and
+        runs at once (every fiber-thread is on the main OS thread) and
         what it raises ends the main thread's current wait."""
         import signal
         main = core.get_main_greenlet()
@@ -98,7 +98,7 @@ def make_interrupt_main(original):
 
 class _IdentName:
     """Stands in for the thread in ExceptHookArgs so that the original hook
-    names the greenlet-thread by its ident, not by the OS thread's."""
+    names the fiber-thread by its ident, not by the OS thread's."""
 
     __slots__ = ("name",)
 

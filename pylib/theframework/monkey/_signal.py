@@ -1,5 +1,5 @@
 """_signal (which the signal module re-exports): handlers raise in the main
-thread's greenlet; pthread_kill aimed at a greenlet-thread reaches the OS
+thread's greenlet; pthread_kill aimed at a fiber-thread reaches the OS
 thread that runs it."""
 
 
