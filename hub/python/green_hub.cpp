@@ -577,7 +577,7 @@ void GreenHub::resume_fiber(PyObject* fiber, PyObject* exception) {
     fiber::PyStateSnapshot hub_state(ts);
     if (f->state == fiber::State::kNew) {
       f->state = fiber::State::kRunning;
-      fibers_->start(fiber_main, this);
+      fibers_->start(thread_fiber_main, this);
     } else {
       f->state = fiber::State::kRunning;
       --parked_fibers_;
@@ -594,18 +594,15 @@ void GreenHub::resume_fiber(PyObject* fiber, PyObject* exception) {
   }
 }
 
-void GreenHub::fiber_main(void* arg) {
-  auto* hub = static_cast<GreenHub*>(arg);
-  PyObject* fiber = hub->running_fiber_.get();
-  PyObject* exception = hub->fiber_exception_;
-  hub->fiber_exception_ = nullptr;
-  PyThreadState* ts = PyThreadState_Get();
-  _PyCFrame root;
-  fiber::begin_thread_state(ts, &root);
-  run_thread_fiber(fiber, exception);
-  fiber::end_thread_state(ts);
-  fiber::as(fiber)->state = fiber::State::kDead;
-  hub->fibers_->exit();
+PyObject* GreenHub::starting_fiber(PyObject** thrown) {
+  *thrown = fiber_exception_;
+  fiber_exception_ = nullptr;
+  return running_fiber_.get();
+}
+
+void GreenHub::exit_fiber() {
+  fiber::as(running_fiber_.get())->state = fiber::State::kDead;
+  fibers_->exit();
 }
 
 void GreenHub::start_fibers_asked_for() {

@@ -107,6 +107,11 @@ class GreenHub final : public hub::Loop::Events {
   // What a wait here would park: the running fiber-thread, else the
   // current greenlet.
   PyRef current_task() const;
+  // For a new fiber's entry (thread_fiber_main): the fiber, and what was
+  // thrown into it before it started (borrowed; may be null).
+  PyObject* starting_fiber(PyObject** thrown);
+  // At a fiber's end: back to the hub for good.
+  [[noreturn]] void exit_fiber();
 
   // ---- wait primitives: call only when cooperative_here() ----
   // Waits until `fd` reports one of `poll_mask`; *revents gets the result
@@ -209,7 +214,6 @@ class GreenHub final : public hub::Loop::Events {
   // In a fiber: parks it; false with an exception set if one was thrown in.
   // Inlined into the wait primitives: one frame less to copy.
   [[gnu::always_inline]] inline bool suspend_fiber();
-  static void fiber_main(void* hub);
   void start_fibers_asked_for();  // what run_first() left to start
   bool throw_into_parked_fiber(PyObject* fiber, PyObject* exception);
   void report_child_error(PyObject* context, const char* header);

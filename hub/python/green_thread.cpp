@@ -269,12 +269,22 @@ PyMethodDef g_private_defs[] = {
 
 }  // namespace
 
-void run_thread_fiber(PyObject* fiber_object, PyObject* thrown) {
+// One frame under the thread's function (call_thread_function is inlined):
+// every frame here is copied whenever the thread parks.
+void thread_fiber_main(void* arg) {
+  auto* hub = static_cast<GreenHub*>(arg);
+  PyObject* thrown;
+  PyObject* fiber_object = hub->starting_fiber(&thrown);
   fiber::ThreadFiber* f = fiber::as(fiber_object);
+  PyThreadState* ts = PyThreadState_Get();
+  _PyCFrame root;
+  fiber::begin_thread_state(ts, &root);
   ++g_live_threads;
   call_thread_function(f, thrown);
   --g_live_threads;
   if (!end_thread(f)) _PyErr_WriteUnraisableMsg("at the end of a thread", fiber_object);
+  fiber::end_thread_state(ts);
+  hub->exit_fiber();
 }
 
 int add_green_thread(PyObject* module) {

@@ -14,9 +14,9 @@ namespace tf::core {
 // threading._dangling's helpers (lazy_adder, instances_of) to the module.
 int add_green_thread(PyObject* module);
 
-// A fiber-thread's body (the hub calls it on the fiber's stack): the
-// thread's function, then what _thread does when a thread ends. `thrown`:
-// an exception thrown in before it started, raised in the function's place.
-void run_thread_fiber(PyObject* fiber, PyObject* thrown);
+// A new fiber-thread's entry on the hub's SharedStack (`hub` is the
+// GreenHub): a thread's fresh Python state, the thread's function, then what
+// _thread does when a thread ends; it leaves by switching back to the hub.
+[[noreturn]] void thread_fiber_main(void* hub);
 
 }  // namespace tf::core
