@@ -2,7 +2,10 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <new>
+
+#if !defined(__x86_64__)
+#error "SharedStack's switch is written for x86-64 (System V)"
+#endif
 
 // tf_stack_switch(save_sp, next_sp, then, ctx): pushes the callee-saved
 // registers (and the SSE/x87 control words) on the current stack, stores the
