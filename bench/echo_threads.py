@@ -5,8 +5,8 @@
 Listens on 127.0.0.1:PORT (0 or absent: any free port), prints one JSON line
 announcing the port, then for each connection starts a thread that loops
 recv(64) / sendall until the peer closes. Under python3.11 these are OS
-threads; under ``python3.11 -m gevent.monkey`` and tfpython the same file
-runs them as greenlets. Runs until killed.
+threads; under ``python3.11 -m gevent.monkey`` the same file runs them as
+greenlets, under tfpython as fibers. Runs until killed.
 """
 import socket
 import sys

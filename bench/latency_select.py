@@ -6,8 +6,8 @@ A reader blocks in select.select() on one end of a loopback TCP connection;
 a writer sleeps 1-3 ms, stamps time.perf_counter_ns() into 8 bytes and sends
 them on the other end. The latency is the reader's clock when select returns
 minus the stamp, over N messages. MODE threads runs reader and writer as
-threading.Thread (OS threads under python3.11, greenlets under gevent's and
-tfpython's patching); MODE spawn uses theframework.spawn (tfpython only).
+threading.Thread (OS threads under python3.11, greenlets under gevent's
+patching, fibers under tfpython's); MODE spawn uses theframework.spawn (tfpython only).
 
 Every select has a 1 s timeout: a select that blocks the whole process (not
 cooperative) shows up as a timeout and the run fails instead of hanging.

@@ -2,8 +2,8 @@
 
     sleepers_threads.py N [--max-os-threads M]
 
-Under python3.11 -m gevent.monkey and tfpython (threading patched) the
-threads are greenlets. Where threading.Thread starts real OS threads (plain
+Under python3.11 -m gevent.monkey the threads are greenlets, under tfpython
+(threading patched) fibers. Where threading.Thread starts real OS threads (plain
 python3.11, or tfpython before its threading patch) a probe thread shows it,
 and more than M of them (default 10000) is refused: N OS threads at N=100,000
 would exceed the machine's pid_max/max_map_count limits, not measure Python.

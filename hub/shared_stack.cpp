@@ -22,13 +22,9 @@
 extern "C" void tf_stack_start(void** save_sp, void* top, void (*entry)(void*), void* arg);
 
 asm(R"(
-  .text
-  .p2align 4
-  .globl tf_stack_switch
-  .hidden tf_stack_switch
-  .type tf_stack_switch,@function
-tf_stack_switch:
-  .cfi_startproc
+  // What the System V ABI makes a callee keep: rbp, rbx, r12-r15, and the
+  // SSE and x87 control words; 64 bytes with the return address.
+  .macro tf_save_callee_saved
   pushq %rbp
   .cfi_adjust_cfa_offset 8
   pushq %rbx
@@ -45,6 +41,16 @@ tf_stack_switch:
   .cfi_adjust_cfa_offset 8
   stmxcsr (%rsp)
   fnstcw 4(%rsp)
+  .endm
+
+  .text
+  .p2align 4
+  .globl tf_stack_switch
+  .hidden tf_stack_switch
+  .type tf_stack_switch,@function
+tf_stack_switch:
+  .cfi_startproc
+  tf_save_callee_saved
   movq %rsp, (%rdi)
   testq %rdx, %rdx
   jz 1f
@@ -81,22 +87,7 @@ tf_stack_switch:
   .type tf_stack_start,@function
 tf_stack_start:
   .cfi_startproc
-  pushq %rbp
-  .cfi_adjust_cfa_offset 8
-  pushq %rbx
-  .cfi_adjust_cfa_offset 8
-  pushq %r12
-  .cfi_adjust_cfa_offset 8
-  pushq %r13
-  .cfi_adjust_cfa_offset 8
-  pushq %r14
-  .cfi_adjust_cfa_offset 8
-  pushq %r15
-  .cfi_adjust_cfa_offset 8
-  subq $8, %rsp
-  .cfi_adjust_cfa_offset 8
-  stmxcsr (%rsp)
-  fnstcw 4(%rsp)
+  tf_save_callee_saved
   movq %rsp, (%rdi)
   movq %rsi, %rsp
   .cfi_undefined rip

@@ -96,7 +96,7 @@ int run_in_hub() {
     PyErr_Print();
     return 1;
   }
-  // A child forked from a greenlet-thread ends when that thread's function
+  // A child forked from a fiber-thread ends when that thread's function
   // returns (None), as python3's child ends with its only thread: status 0,
   // and no interpreter finalisation (no atexit, no thread joining).
   if (!PyLong_Check(result.get())) _exit(0);

@@ -959,13 +959,13 @@ KNOWN_DIFFERENCES = {
     "c-socket-api": "the patched socket's methods and resolver functions are a C type's and Python "
                     "stand-ins, so their reprs differ",
     "c-thread-idents": "threads are greenlets on one OS thread: get_native_id() is the same for all",
-    "c-thread-preemption-busy-wait": "greenlet-threads are not preempted: a busy-waiting main never lets "
+    "c-thread-preemption-busy-wait": "fiber-threads are not preempted: a busy-waiting main never lets "
                                      "a thread run (python3 switches threads every 5 ms)",
-    "c-faulthandler-all-threads": "faulthandler walks OS threads; greenlet-threads are not listed",
+    "c-faulthandler-all-threads": "faulthandler walks OS threads; fiber-threads are not listed",
     "c-current-frames": "sys._current_frames() is keyed by OS thread, get_ident() by greenlet",
-    "c-signal-handler-runs-in-main-thread": "a handler runs in whichever greenlet-thread is running; what it "
+    "c-signal-handler-runs-in-main-thread": "a handler runs in whichever fiber-thread is running; what it "
                                             "raises is delivered to the main greenlet",
-    "c-interrupt-main-during-sleep-no-wakeup": "_thread.interrupt_main() from a greenlet-thread interrupts "
+    "c-interrupt-main-during-sleep-no-wakeup": "_thread.interrupt_main() from a fiber-thread interrupts "
                                                "main at once; python3 lets main's sleep run to its end",
     # Not done yet.
     "c-set-wakeup-fd-introspection": "signal.set_wakeup_fd is a Python stand-in (no __text_signature__)",

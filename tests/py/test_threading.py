@@ -453,7 +453,7 @@ def test_native_id_is_the_os_threads_also_after_fork(in_hub):
 
 
 def test_a_parked_thread_holds_a_small_root_chunk():
-    # A fresh process (roots start at 512 bytes): 50 greenlet-threads parked
+    # A fresh process (roots start at 512 bytes): 50 fiber-threads parked
     # in sleep() hold 50 roots and no 16 KiB chunk; all come back.
     r = run_tfpython("""
         import threading, time
