@@ -2,6 +2,10 @@
 
 #include <structmember.h>
 
+#include "hub/python/green_hub.hpp"
+#include "hub/python/greenlet_api.hpp"
+#include "hub/python/py_ref.hpp"
+
 namespace tf::core::fiber {
 namespace {
 
@@ -84,6 +88,67 @@ PyObject* create(PyObject* function, PyObject* args, PyObject* kwargs) {
   f->waiter = 0;
   f->state = State::kNew;
   return reinterpret_cast<PyObject*>(f);
+}
+
+namespace {
+
+PyObject* g_original_switch = nullptr;  // greenlet's method descriptors
+PyObject* g_original_throw = nullptr;
+
+PyObject* from_fiber_or_original(PyObject* original, PyObject* self, PyObject* args, PyObject* kwargs) {
+  GreenHub* hub = GreenHub::current();
+  if (hub && self != hub->hub_greenlet() && hub->fiber_here())
+    return hub->call_greenlet_for_fiber(original, self, args, kwargs);
+  return call_original(original, self, args, kwargs);
+}
+
+PyObject* fiber_aware_switch(PyObject* self, PyObject* args, PyObject* kwargs) {
+  return from_fiber_or_original(g_original_switch, self, args, kwargs);
+}
+
+PyObject* fiber_aware_throw(PyObject* self, PyObject* args, PyObject* kwargs) {
+  return from_fiber_or_original(g_original_throw, self, args, kwargs);
+}
+
+PyMethodDef g_switch_def = {"switch", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fiber_aware_switch)),
+                            METH_VARARGS | METH_KEYWORDS, nullptr};
+PyMethodDef g_throw_def = {"throw", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fiber_aware_throw)),
+                           METH_VARARGS | METH_KEYWORDS, nullptr};
+
+bool replace_method(PyTypeObject* type, PyMethodDef* def, PyObject** original) {
+  PyObject* found = PyDict_GetItemString(type->tp_dict, def->ml_name);  // borrowed
+  if (!found || Py_TYPE(found) != &PyMethodDescr_Type) {
+    PyErr_Format(PyExc_RuntimeError, "greenlet.%s is not the method tfpython expects", def->ml_name);
+    return false;
+  }
+  def->ml_doc = reinterpret_cast<PyMethodDescrObject*>(found)->d_method->ml_doc;  // greenlet's own help
+  PyRef ours = PyRef::steal(PyDescr_NewMethod(type, def));
+  if (!ours) return false;
+  *original = Py_NewRef(found);
+  return PyDict_SetItemString(type->tp_dict, def->ml_name, ours.get()) == 0;
+}
+
+}  // namespace
+
+bool install_greenlet_methods() {
+  if (g_original_switch) return true;
+  if (!greenlet::import_api()) return false;
+  PyTypeObject* type = greenlet::greenlet_type();
+  if (!replace_method(type, &g_switch_def, &g_original_switch) ||
+      !replace_method(type, &g_throw_def, &g_original_throw))
+    return false;
+  PyType_Modified(type);
+  return true;
+}
+
+PyObject* call_original(PyObject* method, PyObject* target, PyObject* args, PyObject* kwargs) {
+  PyMethodDef* def = reinterpret_cast<PyMethodDescrObject*>(method)->d_method;
+  if (def->ml_flags == (METH_VARARGS | METH_KEYWORDS))
+    return reinterpret_cast<PyCFunctionWithKeywords>(reinterpret_cast<void (*)()>(def->ml_meth))(target, args, kwargs);
+  if (def->ml_flags == METH_VARARGS && (!kwargs || PyDict_GET_SIZE(kwargs) == 0)) return def->ml_meth(target, args);
+  // Any other convention: through the descriptor, as Python would call it.
+  PyRef bound = PyRef::steal(PyObject_CallMethod(method, "__get__", "O", target));
+  return bound ? PyObject_Call(bound.get(), args, kwargs) : nullptr;
 }
 
 PyStateSnapshot::PyStateSnapshot(PyThreadState* ts)

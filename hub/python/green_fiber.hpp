@@ -59,6 +59,18 @@ class PyStateSnapshot {
   uint8_t use_tracing_;
 };
 
+// greenlet.switch() and greenlet.throw() called from a fiber: the fiber runs
+// on the hub greenlet's stack, so greenlet would switch away from the hub
+// greenlet, and a wait in the greenlet switched to would come back into the
+// fiber, not the hub. Replaced once (idempotent) on greenlet's type by
+// methods that, in a fiber, park it and have the hub make the call from its
+// own greenlet (GreenHub::call_greenlet_for_fiber); anywhere else they are
+// greenlet's own.
+bool install_greenlet_methods();
+// greenlet's original method (switch or throw) called as `method(target,
+// *args, **kwargs)`.
+PyObject* call_original(PyObject* method, PyObject* target, PyObject* args, PyObject* kwargs);
+
 // In a new fiber, before any Python code: a thread's fresh state (no frames,
 // no exception being handled, an empty context), at the hub's recursion
 // depth. `root` lives in the fiber's bottom frame.

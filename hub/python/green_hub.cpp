@@ -160,6 +160,7 @@ PyRef GreenHub::run(PyObject* callable) {
   if (!self) return {};
   PyRef target = greenlet::create(callable, self.get());
   if (!target) return {};
+  if (!fiber::install_greenlet_methods()) return {};
   char* here = hub::SharedStack::stack_pointer();
   if (!fibers_ || here - fibers_->base() < static_cast<ptrdiff_t>(kFiberGap / 2)) {
     if (parked_fibers_ > 0) {
@@ -293,6 +294,7 @@ void GreenHub::switch_into(PyObject* greenlet, PyObject* args) {
   hub_recursion_remaining_ = PyThreadState_Get()->recursion_remaining;
   PyRef r = greenlet::switch_to(greenlet, args);
   in_hub_ = true;
+  if (hand_back_to_fiber(greenlet, r)) return;
   after_switch_back(came_back_from(greenlet), std::move(r));
 }
 
@@ -317,6 +319,7 @@ void GreenHub::throw_into(PyObject* greenlet, PyObject* exception) {
   resumed_ = greenlet;
   PyRef r = greenlet::throw_into(greenlet, type, value, tb.get());
   in_hub_ = true;
+  if (hand_back_to_fiber(greenlet, r)) return;
   after_switch_back(came_back_from(greenlet), std::move(r));
 }
 
@@ -414,7 +417,13 @@ inline bool GreenHub::suspend_fiber() {
 // is inlined into each wait primitive (all in this file): one frame less to
 // copy (48 bytes per parked greenlet).
 [[gnu::always_inline]] inline WaitStatus GreenHub::finish_wait(uint64_t name, WaitResult* out) {
-  bool resumed = fiber_here() ? suspend_fiber() : greenlet::switch_to(hub_greenlet_.get()).get() != nullptr;
+  bool resumed;
+  if (fiber_here()) {
+    resumed = suspend_fiber();
+  } else {
+    parked_greenlet_ = waiters_.find(name)->value.greenlet.get();
+    resumed = greenlet::switch_to(hub_greenlet_.get()).get() != nullptr;
+  }
   return collect_wait(name, resumed, out);
 }
 
@@ -592,6 +601,53 @@ void GreenHub::resume_fiber(PyObject* fiber, PyObject* exception) {
     f->saved.release();
     if (main_ && fiber == main_.get()) main_result_ = PyRef::borrow(Py_None);
   }
+  if (greenlet_call_) run_greenlet_call();
+}
+
+PyObject* GreenHub::call_greenlet_for_fiber(PyObject* method, PyObject* target, PyObject* args, PyObject* kwargs) {
+  PyObject* fiber = fiber_here();
+  WaiterSlot& w = begin_wait();
+  uint64_t name = w.name();
+  greenlet_call_ = std::make_unique<GreenletCall>(GreenletCall{PyRef::borrow(method), PyRef::borrow(target),
+                                                               PyRef::borrow(args), PyRef::borrow(kwargs),
+                                                               PyRef::borrow(fiber), name});
+  WaitResult done;
+  if (finish_wait(name, &done) == WaitStatus::kFailed) return nullptr;
+  return done.value ? done.value.release() : Py_NewRef(Py_None);
+}
+
+void GreenHub::run_greenlet_call() {
+  std::unique_ptr<GreenletCall> call = std::move(greenlet_call_);
+  fiber_greenlets_[call->target.get()] = FiberWaiting{call->fiber, call->waiter};
+  in_hub_ = false;
+  resumed_at_ = switch_clock_ns();
+  resumed_ = call->target.get();
+  PyRef r = PyRef::steal(fiber::call_original(call->method.get(), call->target.get(), call->args.get(),
+                                               call->kwargs.get()));
+  in_hub_ = true;
+  resumed_ = nullptr;
+  hand_back_to_fiber(call->target.get(), r);
+}
+
+bool GreenHub::hand_back_to_fiber(PyObject* greenlet, PyRef& result) {
+  PyObject* parked = std::exchange(parked_greenlet_, nullptr);
+  if (fiber_greenlets_.empty()) return false;
+  auto it = fiber_greenlets_.find(greenlet);
+  if (it == fiber_greenlets_.end()) return false;
+  FiberWaiting waiting = std::move(it->second);
+  fiber_greenlets_.erase(it);
+  if (parked) {
+    // Only a wait: what comes back later, from the greenlet that parked,
+    // is the fiber's.
+    fiber_greenlets_[parked] = std::move(waiting);
+    return true;
+  }
+  if (result) {
+    wake(waiting.waiter, result.get());
+  } else {
+    wake_with_exception(waiting.waiter, fetch_exception().get());
+  }
+  return true;
 }
 
 PyObject* GreenHub::starting_fiber(PyObject** thrown) {

@@ -112,6 +112,12 @@ class GreenHub final : public hub::Loop::Events {
   PyObject* starting_fiber(PyObject** thrown);
   // At a fiber's end: back to the hub for good.
   [[noreturn]] void exit_fiber();
+  // In a fiber: greenlet's `method` (switch or throw) on `target`, called by
+  // the hub from its own greenlet while the fiber is parked; the fiber gets
+  // what comes back to the hub greenlet (a return, the greenlet's end, an
+  // exception, or a switch to the hub greenlet), as the caller of switch()
+  // would under greenlet. A wait in between parks only the greenlet.
+  PyObject* call_greenlet_for_fiber(PyObject* method, PyObject* target, PyObject* args, PyObject* kwargs);
 
   // ---- wait primitives: call only when cooperative_here() ----
   // Waits until `fd` reports one of `poll_mask`; *revents gets the result
@@ -216,6 +222,10 @@ class GreenHub final : public hub::Loop::Events {
   [[gnu::always_inline]] inline bool suspend_fiber();
   void start_fibers_asked_for();  // what run_first() left to start
   bool throw_into_parked_fiber(PyObject* fiber, PyObject* exception);
+  void run_greenlet_call();
+  // After a greenlet switch into `greenlet` came back: true if what came
+  // back belonged to a fiber (see call_greenlet_for_fiber) and went to it.
+  bool hand_back_to_fiber(PyObject* greenlet, PyRef& result);
   void report_child_error(PyObject* context, const char* header);
   static void track_before_start(PyObject* greenlet);
   // The greenlet whose switch back to the hub just returned (see resumed_).
@@ -249,6 +259,20 @@ class GreenHub final : public hub::Loop::Events {
   PyRef fiber_to_start_;                 // run_first()'s, for the hub to start next
   PyObject* fiber_exception_ = nullptr;  // borrowed: what resume_fiber() throws in
   long parked_fibers_ = 0;
+  // A fiber's greenlet call, for the hub to make once the fiber is parked.
+  struct GreenletCall {
+    PyRef method, target, args, kwargs, fiber;
+    uint64_t waiter;
+  };
+  std::unique_ptr<GreenletCall> greenlet_call_;
+  // Greenlets parked on behalf of a fiber's greenlet call: when one comes
+  // back to the hub without parking, the fiber (by its waiter) gets it.
+  struct FiberWaiting {
+    PyRef fiber;
+    uint64_t waiter;
+  };
+  std::unordered_map<PyObject*, FiberWaiting> fiber_greenlets_;
+  PyObject* parked_greenlet_ = nullptr;  // set by a greenlet's wait just before it switches to the hub
   bool running_ = false;
   bool in_hub_ = false;
   long holds_ = 0;

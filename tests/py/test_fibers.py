@@ -170,27 +170,46 @@ def test_a_timeout_reaches_a_parked_thread(in_hub):
     assert seen == {"timed out": True}
 
 
-def test_greenlets_switched_inside_a_thread(in_hub):
-    seen = []
+def test_greenlets_switched_inside_a_thread_behave_as_under_greenlet(in_hub):
+    seen = {}
 
     def run():
-        def child(x):
-            seen.append(("child", x))
-            time.sleep(0.002)  # a wait from a greenlet inside the fiber
-            return x * 2
-        g = greenlet(child)
-        seen.append(("result", g.switch(21)))
-        seen.append(("same thread", core.current_task() is me))
-        spawned = tf.spawn(lambda: time.sleep(0.001) or "spawned")
-        seen.append(("spawned", spawned.get()))
-
-    def body():
-        global me
         me = core.current_task()
-        run()
-    join_all(start_all([body]))
-    assert ("child", 21) in seen and ("spawned", "spawned") in seen
-    assert ("same thread", True) in seen
+        back = getcurrent()  # the hub greenlet, as a thread sees it
+
+        def child(x):
+            time.sleep(0.002)  # a wait in the greenlet parks only the greenlet
+            y = back.switch(x + 1)  # back to the thread, with a value
+            time.sleep(0.001)
+            return y * 2
+        g = greenlet(child)
+        seen["first"] = g.switch(1)
+        seen["same thread"] = core.current_task() is me
+        seen["second"] = g.switch(10)
+        seen["dead"] = g.dead
+        try:
+            greenlet(lambda: time.sleep(0.001) or 1 / 0).switch()
+        except ZeroDivisionError:
+            seen["raised"] = True
+
+        def catcher():
+            try:
+                back.switch("ready")
+            except KeyError as e:
+                return "caught %s" % e
+        c = greenlet(catcher)
+        seen["ready"] = c.switch()
+        seen["thrown"] = c.throw(KeyError("k"))
+        seen["spawned"] = tf.spawn(lambda: time.sleep(0.001) or "spawned").get()
+    join_all(start_all([run]))
+    assert seen == {"first": 2, "same thread": True, "second": 20, "dead": True, "raised": True,
+                    "ready": "ready", "thrown": "caught 'k'", "spawned": "spawned"}
+
+
+def test_greenlet_methods_are_greenlets_own_outside_threads(in_hub):
+    assert greenlet.switch.__doc__ and greenlet.throw.__doc__
+    g = greenlet(lambda x: x * 3)
+    assert g.switch(5) == 15 and g.dead
 
 
 def test_threads_starting_threads(in_hub):
