@@ -22,10 +22,12 @@ constexpr size_t kKeepDirty = 256;
 
 // Root chunks (give_root_chunk_before) come in these sizes, all smaller than any
 // chunk CPython asks for, so that a freed one is known by its size. A frame
-// is ~120 bytes: 512 bytes hold threading's bootstrap (three frames) and a C
-// call such as time.sleep; a Python target needs 1 KiB; an HTTP handler
-// 2-4 KiB. The smallest come from pymalloc (no malloc header).
-constexpr size_t kRootSizes[] = {512, 1024, 2048, 4096};
+// is ~120 bytes: 448 bytes hold threading's bootstrap (the three frames
+// every Thread runs, 416 bytes) and a C call such as time.sleep; a small
+// Python target needs 640, an HTTP handler 2-4 KiB. The rungs are close
+// (what a parked thread keeps is the whole root, used or not); the two
+// smallest come from pymalloc (no malloc header).
+constexpr size_t kRootSizes[] = {448, 512, 640, 768, 1024, 1536, 2048, 3072, 4096};
 constexpr size_t kLargestPymalloc = 512;
 constexpr int kRootKinds = sizeof kRootSizes / sizeof kRootSizes[0];
 static_assert(kRootSizes[kRootKinds - 1] < kChunkSize, "must not be mistaken for CPython's chunks");

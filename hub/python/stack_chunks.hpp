@@ -26,8 +26,8 @@ void install();
 // function (spawn(time.sleep, 1) pushes no frame: no chunk at all). False
 // (nothing changed) if it already has a chunk or roots are off. Greenlet
 // frees the chunk when the greenlet ends, through the allocator installed
-// above. The size grows (512 B, 1, 2, 4 KiB, then no roots) while too many
-// greenlets outgrow theirs.
+// above. The size grows (448 B up to 4 KiB in nine steps, then no roots)
+// while too many greenlets outgrow theirs.
 bool give_root_chunk_before(PyObject* callable);
 
 // The size the next root chunk will have; 0 when roots are off.

@@ -322,10 +322,10 @@ def test_frame_stack_chunks_are_pooled_and_returned(in_hub):
 
 
 def test_root_chunk_grows_when_greenlets_outgrow_it():
-    # A fresh process: greenlets parked a dozen frames deep (~1.5 KiB)
-    # outgrow the 512-byte and 1 KiB roots, and the next ones get 2 KiB,
-    # which holds them; ones parked 60 frames deep outgrow every root size,
-    # and roots go off.
+    # A fresh process: greenlets parked two frames deep fit the first,
+    # 448-byte root; ones a dozen frames deep (~1.5 KiB) outgrow the roots
+    # up to 1 KiB, and the next ones get 1.5 KiB, which holds them; ones
+    # parked 60 frames deep outgrow every root size, and roots go off.
     # The answers stay right and every chunk comes back.
     r = run_tfpython("""
         import time
@@ -348,7 +348,7 @@ def test_root_chunk_grows_when_greenlets_outgrow_it():
         print(sizes, in_use, roots)
     """)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["[512,", "512,", "2048,", "2048,", "0]", "1", "0"]
+    assert r.stdout.split() == ["[448,", "448,", "1536,", "1536,", "0]", "1", "0"]
 
 
 def test_greenlet_handles_take_user_attributes(in_hub):
