@@ -105,24 +105,21 @@ namespace tf::hub {
 // touches the bytes it copies.
 void SharedStack::save_below_base(void* sp, void* ctx) {
   auto* request = static_cast<SaveRequest*>(ctx);
-  SavedStack& saved = *request->saved;
   size_t size = static_cast<size_t>(request->base - static_cast<char*>(sp));
   // Exact size: a parked coroutine keeps this copy for as long as it waits.
-  if (size > saved.capacity || size < saved.capacity / 2) {
-    std::free(saved.bytes);
-    saved.bytes = static_cast<char*>(std::malloc(size));
-    if (!saved.bytes) std::abort();  // nowhere to put the frames; nothing to unwind to
-    saved.capacity = static_cast<uint32_t>(size);
+  if (!*request->bytes || *request->size != size) {
+    std::free(*request->bytes);
+    *request->bytes = static_cast<char*>(std::malloc(size));
+    if (!*request->bytes) std::abort();  // nowhere to put the frames; nothing to unwind to
+    *request->size = static_cast<uint32_t>(size);
   }
-  std::memcpy(saved.bytes, sp, size);
-  saved.size = static_cast<uint32_t>(size);
+  std::memcpy(*request->bytes, sp, size);
 }
 
 void SavedStack::release() {
   std::free(bytes);
   bytes = nullptr;
-  size = capacity = 0;
-  sp = nullptr;
+  size = 0;
 }
 
 SharedStack::SharedStack(void* base)
@@ -137,11 +134,12 @@ void SharedStack::start(void (*entry)(void*), void* arg) {
   running_ = false;
 }
 
-void SharedStack::resume(SavedStack& saved) {
+void SharedStack::resume(const char* bytes, uint32_t size) {
   if (running_) std::abort();
   running_ = true;
-  std::memcpy(saved.sp, saved.bytes, saved.size);
-  tf_stack_switch(&resumer_sp_, saved.sp, nullptr, nullptr);
+  char* sp = base_ - size;
+  std::memcpy(sp, bytes, size);
+  tf_stack_switch(&resumer_sp_, sp, nullptr, nullptr);
   running_ = false;
 }
 

@@ -16,13 +16,14 @@
 
 namespace tf::hub {
 
-// What a suspended coroutine keeps: its stack pointer and its bytes.
+// What a suspended coroutine keeps: a heap copy of its bytes, [base - size,
+// base). Its owner may keep the two fields wherever it likes (the
+// SharedStack calls take them by reference); this struct is the plain way.
+// The copy stays allocated after a resume, for the next suspend to reuse.
 struct SavedStack {
-  void* sp = nullptr;        // its top once copied back (the switch's saved registers)
-  char* bytes = nullptr;     // heap copy of [sp, base)
-  uint32_t size = 0;         // bytes in use
-  uint32_t capacity = 0;     // bytes allocated (kept between switches)
-  void release();            // frees the copy
+  char* bytes = nullptr;
+  uint32_t size = 0;
+  void release();  // frees the copy
 };
 
 class SharedStack {
@@ -34,11 +35,14 @@ class SharedStack {
   // Runs entry(arg) as a new coroutine; returns when it suspends or exits.
   void start(void (*entry)(void*), void* arg);
   // Copies a suspended coroutine back and continues it; returns when it
-  // suspends again or exits. `saved` keeps its allocation for the next save.
-  void resume(SavedStack& saved);
-  // In a coroutine: saves it into `saved` and returns to the resumer;
-  // returns when resumed. Inlined: its frame would be copied with the rest.
-  [[gnu::always_inline]] inline void suspend(SavedStack& saved);
+  // suspends again or exits.
+  void resume(const char* bytes, uint32_t size);
+  void resume(const SavedStack& saved) { resume(saved.bytes, saved.size); }
+  // In a coroutine: saves it (reusing `bytes` if it is the right size) and
+  // returns to the resumer; returns when resumed. Inlined: its frame would
+  // be copied with the rest.
+  [[gnu::always_inline]] inline void suspend(char*& bytes, uint32_t& size);
+  void suspend(SavedStack& saved) { suspend(saved.bytes, saved.size); }
   // In a coroutine: back to the resumer for good (the coroutine's frames are
   // abandoned, never unwound).
   [[noreturn]] void exit();
@@ -61,12 +65,14 @@ extern "C" void tf_stack_switch(void** save_sp, void* next_sp, void (*then)(void
 
 struct SaveRequest {
   char* base;
-  SavedStack* saved;
+  char** bytes;
+  uint32_t* size;
 };
 
-inline void SharedStack::suspend(SavedStack& saved) {
-  SaveRequest request{base_, &saved};
-  tf_stack_switch(&saved.sp, resumer_sp_, save_below_base, &request);
+inline void SharedStack::suspend(char*& bytes, uint32_t& size) {
+  SaveRequest request{base_, &bytes, &size};
+  void* sp;  // (the copy's size says where it goes back)
+  tf_stack_switch(&sp, resumer_sp_, save_below_base, &request);
 }
 
 }  // namespace tf::hub

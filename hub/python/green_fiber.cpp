@@ -2,6 +2,8 @@
 
 #include <structmember.h>
 
+#include <cstdlib>
+
 #include "hub/python/green_hub.hpp"
 #include "hub/python/greenlet_api.hpp"
 #include "hub/python/py_ref.hpp"
@@ -24,14 +26,14 @@ void dealloc(PyObject* self) {
   clear(self);
   // A parked fiber is only let go when its hub forgets it (a forked child):
   // its frames' references stay where they are, as a dead thread's would.
-  f->saved.release();
+  release_saved(f);
   Py_TYPE(self)->tp_free(self);
 }
 
 PyObject* get_dead(PyObject* self, void*) { return PyBool_FromLong(is_dead(self)); }
 
 PyObject* get_saved_bytes(PyObject* self, void*) {
-  return PyLong_FromUnsignedLong(as(self)->state == State::kParked ? as(self)->saved.size : 0);
+  return PyLong_FromUnsignedLong(as(self)->state == State::kParked ? as(self)->saved_size : 0);
 }
 
 PyObject* repr(PyObject* self) {
@@ -76,6 +78,12 @@ int add_type(PyObject* module) {
 
 bool check(PyObject* o) { return g_type && Py_TYPE(o) == g_type; }
 
+void release_saved(ThreadFiber* f) {
+  std::free(f->saved);
+  f->saved = nullptr;
+  f->saved_size = 0;
+}
+
 PyObject* create(PyObject* function, PyObject* args, PyObject* kwargs) {
   ThreadFiber* f = PyObject_New(ThreadFiber, g_type);
   if (!f) return nullptr;
@@ -84,7 +92,8 @@ PyObject* create(PyObject* function, PyObject* args, PyObject* kwargs) {
   f->kwargs = Py_XNewRef(kwargs);
   f->sentinel = nullptr;
   f->weakrefs = nullptr;
-  new (&f->saved) hub::SavedStack();
+  f->saved = nullptr;
+  f->saved_size = 0;
   f->waiter = 0;
   f->state = State::kNew;
   return reinterpret_cast<PyObject*>(f);

@@ -25,8 +25,9 @@ struct ThreadFiber {
   PyObject* kwargs;
   PyObject* sentinel;
   PyObject* weakrefs;
-  hub::SavedStack saved;  // while parked
-  uint64_t waiter;        // the waiter it parked on (valid while kParked)
+  char* saved;          // its frames' copy while parked (kept while it runs, for the next park)
+  uint64_t waiter;      // the waiter it parked on (valid while kParked)
+  uint32_t saved_size;  // (fields laid out to fit a 80-byte object)
   State state;
 };
 
@@ -37,6 +38,7 @@ inline ThreadFiber* as(PyObject* o) { return reinterpret_cast<ThreadFiber*>(o); 
 PyObject* create(PyObject* function, PyObject* args, PyObject* kwargs);
 inline bool is_dead(PyObject* o) { return as(o)->state == State::kDead; }
 inline bool is_started(PyObject* o) { return as(o)->state != State::kNew; }
+void release_saved(ThreadFiber* f);
 
 // The Python thread state a switch between the hub and a fiber must carry
 // (what greenlet keeps per greenlet): taken from the thread state by the

@@ -401,7 +401,7 @@ inline bool GreenHub::suspend_fiber() {
   fiber::PyStateSnapshot mine(ts);
   f->state = fiber::State::kParked;
   ++parked_fibers_;
-  fibers_->suspend(f->saved);
+  fibers_->suspend(f->saved, f->saved_size);
   mine.restore(ts);
   if (PyObject* exception = fiber_exception_) {
     fiber_exception_ = nullptr;
@@ -590,7 +590,7 @@ void GreenHub::resume_fiber(PyObject* fiber, PyObject* exception) {
     } else {
       f->state = fiber::State::kRunning;
       --parked_fibers_;
-      fibers_->resume(f->saved);
+      fibers_->resume(f->saved, f->saved_size);
     }
     hub_state.restore(ts);
   }
@@ -598,7 +598,7 @@ void GreenHub::resume_fiber(PyObject* fiber, PyObject* exception) {
   fiber_exception_ = nullptr;
   in_hub_ = true;
   if (f->state == fiber::State::kDead) {
-    f->saved.release();
+    fiber::release_saved(f);
     if (main_ && fiber == main_.get()) main_result_ = PyRef::borrow(Py_None);
   }
   if (greenlet_call_) run_greenlet_call();
