@@ -103,17 +103,19 @@ namespace tf::hub {
 
 // Runs on the suspending coroutine's stack, below `sp`: nothing it does
 // touches the bytes it copies.
-void SharedStack::save_below_base(void* sp, void* ctx) {
-  auto* request = static_cast<SaveRequest*>(ctx);
-  size_t size = static_cast<size_t>(request->base - static_cast<char*>(sp));
+void SharedStack::save_below_base(void* sp, void* stack) {
+  auto* self = static_cast<SharedStack*>(stack);
+  char*& bytes = *self->saving_bytes_;
+  uint32_t& saved_size = *self->saving_size_;
+  size_t size = static_cast<size_t>(self->base_ - static_cast<char*>(sp));
   // Exact size: a parked coroutine keeps this copy for as long as it waits.
-  if (!*request->bytes || *request->size != size) {
-    std::free(*request->bytes);
-    *request->bytes = static_cast<char*>(std::malloc(size));
-    if (!*request->bytes) std::abort();  // nowhere to put the frames; nothing to unwind to
-    *request->size = static_cast<uint32_t>(size);
+  if (!bytes || saved_size != size) {
+    std::free(bytes);
+    bytes = static_cast<char*>(std::malloc(size));
+    if (!bytes) std::abort();  // nowhere to put the frames; nothing to unwind to
+    saved_size = static_cast<uint32_t>(size);
   }
-  std::memcpy(*request->bytes, sp, size);
+  std::memcpy(bytes, sp, size);
 }
 
 void SavedStack::release() {

@@ -54,25 +54,24 @@ class SharedStack {
   [[gnu::noinline]] static char* stack_pointer();
 
  private:
-  static void save_below_base(void* sp, void* request);
+  static void save_below_base(void* sp, void* stack);
 
   char* base_;
   void* resumer_sp_ = nullptr;
+  // The suspending coroutine's copy, for save_below_base: here rather than
+  // in suspend()'s frame, which is copied.
+  char** saving_bytes_ = nullptr;
+  uint32_t* saving_size_ = nullptr;
+  void* suspended_sp_ = nullptr;  // (not needed: the copy's size says where it goes back)
   bool running_ = false;
 };
 
 extern "C" void tf_stack_switch(void** save_sp, void* next_sp, void (*then)(void*, void*), void* ctx);
 
-struct SaveRequest {
-  char* base;
-  char** bytes;
-  uint32_t* size;
-};
-
 inline void SharedStack::suspend(char*& bytes, uint32_t& size) {
-  SaveRequest request{base_, &bytes, &size};
-  void* sp;  // (the copy's size says where it goes back)
-  tf_stack_switch(&sp, resumer_sp_, save_below_base, &request);
+  saving_bytes_ = &bytes;
+  saving_size_ = &size;
+  tf_stack_switch(&suspended_sp_, resumer_sp_, save_below_base, this);
 }
 
 }  // namespace tf::hub

@@ -463,10 +463,7 @@ WaitStatus GreenHub::collect_wait(uint64_t name, bool resumed, WaitResult* out) 
   } else {
     out->result = state.result;
     out->value = std::move(state.value);
-    if (out->address && state.peer) {
-      *out->address = state.peer->address;
-      *out->address_len = state.peer->length;
-    }
+    if (state.accepting) accepted_peer_ = std::move(state.peer);
     status = state.outcome == Outcome::kTimer ? WaitStatus::kTimedOut : WaitStatus::kReady;
   }
   return status;
@@ -526,10 +523,15 @@ WaitStatus GreenHub::wait_accept(int fd, int accept_flags, double timeout, int32
   w.value.op = loop_->start_accept(fd, accept_flags, name);
   if (timeout >= 0) w.value.timer = loop_->add_timer(deadline_after(timeout), name);
   WaitResult done;
-  done.address = address;
-  done.address_len = address_len;
   WaitStatus status = finish_wait(name, &done);
-  if (status == WaitStatus::kReady) *result = done.result;
+  std::unique_ptr<PeerAddress> peer = std::move(accepted_peer_);
+  if (status == WaitStatus::kReady) {
+    *result = done.result;
+    if (peer && address) {
+      *address = peer->address;
+      *address_len = peer->length;
+    }
+  }
   return status;
 }
 

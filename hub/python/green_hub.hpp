@@ -69,13 +69,11 @@ struct TimerCallback {
 };
 
 // What a resumed waiter hands back to its wait primitive. Small: it sits
-// in the frame of every parked greenlet (an accept's address is copied to
-// the caller's memory after the switch).
+// in the frame of every parked thread (an accept's address is handed over
+// through the hub, after the switch).
 struct WaitResult {
-  int32_t result = 0;
   PyRef value;
-  sockaddr_storage* address = nullptr;
-  socklen_t* address_len = nullptr;
+  int32_t result = 0;
 };
 
 // Result of a wait primitive.
@@ -272,7 +270,8 @@ class GreenHub final : public hub::Loop::Events {
     uint64_t waiter;
   };
   std::unordered_map<PyObject*, FiberWaiting> fiber_greenlets_;
-  PyObject* parked_greenlet_ = nullptr;  // set by a greenlet's wait just before it switches to the hub
+  PyObject* parked_greenlet_ = nullptr;
+  std::unique_ptr<PeerAddress> accepted_peer_;  // collect_wait's, for wait_accept to copy out  // set by a greenlet's wait just before it switches to the hub
   bool running_ = false;
   bool in_hub_ = false;
   long holds_ = 0;
