@@ -16,6 +16,7 @@
 #include "hub/python/green_fiber.hpp"
 #include "hub/python/green_thread.hpp"
 #include "hub/python/greenlet_api.hpp"
+#include "hub/python/stack_chunks.hpp"
 
 namespace tf::core {
 
@@ -418,6 +419,7 @@ inline bool GreenHub::suspend_fiber() {
 // copy (48 bytes per parked greenlet).
 [[gnu::always_inline]] inline WaitStatus GreenHub::finish_wait(uint64_t name, WaitResult* out) {
   bool resumed;
+  stack_chunks::note_parking();
   if (fiber_here()) {
     resumed = suspend_fiber();
   } else {

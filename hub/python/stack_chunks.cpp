@@ -34,8 +34,9 @@ static_assert(kRootSizes[kRootKinds - 1] < kChunkSize, "must not be mistaken for
 // Freed root chunks kept for reuse, per size.
 constexpr size_t kKeepRoots = 1024;
 // The root size adapts: when more than 1 in 8 of the last kWindow greenlets
-// given a root outgrew it (CPython then stacks a 16 KiB chunk on it, which
-// costs a page), the next size is used; past the largest, no roots.
+// given a root parked while outgrowing it (CPython then stacks a 16 KiB
+// chunk on it, which costs a page for the whole wait), the next size is
+// used; past the largest, no roots.
 constexpr unsigned kWindow = 64;
 constexpr unsigned kTooMany = kWindow / 8;
 
@@ -64,27 +65,35 @@ void* map_anonymous(size_t size) {
   return p == MAP_FAILED ? nullptr : p;
 }
 
-// CPython asks for a chunk while the current frame stack sits in a root we
-// gave: that root was too small. Each root counts once (marked in data[0],
-// which CPython leaves unused in a root), and only at the current size:
-// roots given before the last change say nothing about the new size.
-void note_if_root_outgrown(Pool* pool) {
+}  // namespace
+
+// A greenlet or thread parks with its frames above its root: the root was
+// too small, and the 16 KiB chunk CPython stacked on it stays held for the
+// whole wait. Being outgrown for a moment (a deep call that returns before
+// the next wait) costs only a pooled chunk taken and given back, so only
+// this counts. Each root counts once (marked in data[0], which CPython
+// leaves unused in a root), and only at the current size: roots given
+// before the last change say nothing about the new size.
+void note_parking() {
+  Pool* pool = g_pool;
   PyThreadState* tstate = _PyThreadState_UncheckedGet();
   _PyStackChunk* current = tstate ? tstate->datastack_chunk : nullptr;
-  if (!current || current->previous || pool->root_kind >= kRootKinds ||
-      current->size != kRootSizes[pool->root_kind] || current->data[0])
-    return;
-  current->data[0] = Py_None;  // a mark only, never a reference
+  if (!pool || !current || !current->previous || pool->root_kind >= kRootKinds) return;
+  _PyStackChunk* root = current->previous;
+  while (root->previous) root = root->previous;
+  if (root->size != kRootSizes[pool->root_kind] || root->data[0]) return;
+  root->data[0] = Py_None;  // a mark only, never a reference
   if (++pool->outgrown_in_window > kTooMany) {
     ++pool->root_kind;
     pool->given_in_window = pool->outgrown_in_window = 0;
   }
 }
 
+namespace {
+
 void* pool_alloc(void* ctx, size_t size) {
   auto* pool = static_cast<Pool*>(ctx);
   if (size != kChunkSize) return pool->next.alloc(pool->next.ctx, size);
-  note_if_root_outgrown(pool);
   void* chunk = nullptr;
   if (!pool->dirty.empty()) {
     chunk = pool->dirty.back();

@@ -27,8 +27,12 @@ void install();
 // (nothing changed) if it already has a chunk or roots are off. Greenlet
 // frees the chunk when the greenlet ends, through the allocator installed
 // above. The size grows (448 B up to 4 KiB in nine steps, then no roots)
-// while too many greenlets outgrow theirs.
+// while too many greenlets park outgrowing theirs (note_parking).
 bool give_root_chunk_before(PyObject* callable);
+
+// Before a greenlet or thread parks: counts its root as outgrown if its
+// frames sit in a chunk stacked on it (what makes the next roots larger).
+void note_parking();
 
 // The size the next root chunk will have; 0 when roots are off.
 size_t root_chunk_size();
