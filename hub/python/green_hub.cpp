@@ -277,13 +277,6 @@ void GreenHub::track_before_start(PyObject* greenlet) {
   if (!greenlet::is_started(greenlet) && !PyObject_GC_IsTracked(greenlet)) PyObject_GC_Track(greenlet);
 }
 
-PyObject* GreenHub::came_back_from(PyObject* switched_to) {
-  // run_first() may have handed control on to another greenlet since.
-  PyObject* g = resumed_ ? resumed_ : switched_to;
-  resumed_ = nullptr;
-  return g;
-}
-
 void GreenHub::switch_into(PyObject* greenlet, PyObject* args) {
   if (fiber::check(greenlet)) {
     resume_fiber(greenlet, nullptr);
@@ -291,12 +284,10 @@ void GreenHub::switch_into(PyObject* greenlet, PyObject* args) {
   }
   in_hub_ = false;
   resumed_at_ = switch_clock_ns();
-  resumed_ = greenlet;
-  hub_recursion_remaining_ = PyThreadState_Get()->recursion_remaining;
   PyRef r = greenlet::switch_to(greenlet, args);
   in_hub_ = true;
   if (hand_back_to_fiber(greenlet, r)) return;
-  after_switch_back(came_back_from(greenlet), std::move(r));
+  after_switch_back(greenlet, std::move(r));
 }
 
 WaitStatus GreenHub::yield_if_due() {
@@ -317,11 +308,10 @@ void GreenHub::throw_into(PyObject* greenlet, PyObject* exception) {
   PyRef tb = PyRef::steal(value ? PyException_GetTraceback(value) : nullptr);
   in_hub_ = false;
   resumed_at_ = switch_clock_ns();
-  resumed_ = greenlet;
   PyRef r = greenlet::throw_into(greenlet, type, value, tb.get());
   in_hub_ = true;
   if (hand_back_to_fiber(greenlet, r)) return;
-  after_switch_back(came_back_from(greenlet), std::move(r));
+  after_switch_back(greenlet, std::move(r));
 }
 
 void GreenHub::report_child_error(PyObject* context, const char* header) {
@@ -625,11 +615,9 @@ void GreenHub::run_greenlet_call() {
   fiber_greenlets_[call->target.get()] = FiberWaiting{call->fiber, call->waiter};
   in_hub_ = false;
   resumed_at_ = switch_clock_ns();
-  resumed_ = call->target.get();
   PyRef r = PyRef::steal(fiber::call_original(call->method.get(), call->target.get(), call->args.get(),
                                                call->kwargs.get()));
   in_hub_ = true;
-  resumed_ = nullptr;
   hand_back_to_fiber(call->target.get(), r);
 }
 

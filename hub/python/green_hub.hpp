@@ -226,8 +226,6 @@ class GreenHub final : public hub::Loop::Events {
   bool hand_back_to_fiber(PyObject* greenlet, PyRef& result);
   void report_child_error(PyObject* context, const char* header);
   static void track_before_start(PyObject* greenlet);
-  // The greenlet whose switch back to the hub just returned (see resumed_).
-  PyObject* came_back_from(PyObject* switched_to);
   void deliver_signal_error();
   bool deadlocked();
 
@@ -243,12 +241,6 @@ class GreenHub final : public hub::Loop::Events {
   PyRef main_result_;
   SavedError main_error_;
   int64_t resumed_at_ = 0;  // switch_clock_ns() when the current greenlet got control
-  // The greenlet the hub last handed control to (borrowed): when control
-  // comes back because a greenlet ended, this is the one that did.
-  PyObject* resumed_ = nullptr;
-  // The hub greenlet's tstate->recursion_remaining when it last switched
-  // into a greenlet (run_first starts greenlets at the hub's depth).
-  int hub_recursion_remaining_ = 0;
   // The main greenlet's latest waiter (throw_soon ends that wait).
   uint64_t main_waiter_ = 0;
   // Where fiber-threads take turns: below the frames of run().

@@ -1,13 +1,11 @@
 #include "hub/python/green_thread.hpp"
 
 #include <pythread.h>
-#include <structmember.h>
 #include <pthread.h>
 
 #include "hub/python/coop_lock.hpp"
 #include "hub/python/green_fiber.hpp"
 #include "hub/python/green_hub.hpp"
-#include "hub/python/greenlet_api.hpp"
 #include "hub/python/py_ref.hpp"
 #include "hub/python/stack_chunks.hpp"
 
