@@ -636,8 +636,14 @@ bool GreenHub::hand_back_to_fiber(PyObject* greenlet, PyRef& result) {
   }
   if (result) {
     wake(waiting.waiter, result.get());
-  } else {
-    wake_with_exception(waiting.waiter, fetch_exception().get());
+    return true;
+  }
+  PyRef exception = fetch_exception();
+  if (!wake_with_exception(waiting.waiter, exception.get())) {
+    // The thread gave up waiting (an exception was thrown into it): the
+    // greenlet's error goes where the hub's own children's go.
+    PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exception.get())), exception.get());
+    report_child_error(greenlet, "Exception in greenlet");
   }
   return true;
 }

@@ -262,3 +262,26 @@ def test_100_threads_parked_then_released(in_hub):
         ev.set()
         join_all(ts)
     assert all(f.dead for f in fibers)
+
+
+def test_a_greenlets_error_after_its_thread_stopped_waiting_is_reported():
+    r = run_tfpython("""
+        import threading, time
+        from greenlet import greenlet
+        import theframework as tf
+        def run():
+            g = greenlet(lambda: (time.sleep(0.05), 1 / 0))
+            try:
+                with tf.Timeout(0.01):
+                    g.switch()
+            except tf.Timeout:
+                print("timed out", flush=True)
+            time.sleep(0.1)
+            print("thread done", g.dead, flush=True)
+        t = threading.Thread(target=run)
+        t.start()
+        t.join()
+    """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["timed out", "thread done True"]
+    assert "Exception in greenlet" in r.stderr and "ZeroDivisionError" in r.stderr
