@@ -1,11 +1,13 @@
 #include "hub/python/green_hub.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <exception>
@@ -78,6 +80,21 @@ bool task_is_dead(PyObject* task) { return fiber::check(task) ? fiber::is_dead(t
 constexpr size_t kFiberGap = 64 * 1024;
 // The hub must be at least this far above the fibers' base to resume one.
 constexpr size_t kResumeHeadroom = 8 * 1024;
+
+// The gap for a hub whose run() is at `here`: kFiberGap, less on a thread
+// whose stack is small (threading.stack_size()), so that most of what is
+// left below stays the fibers'.
+size_t fiber_gap_below(char* here) {
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return kFiberGap;
+  void* low = nullptr;
+  size_t size = 0;
+  int failed = pthread_attr_getstack(&attr, &low, &size);
+  pthread_attr_destroy(&attr);
+  if (failed || here <= static_cast<char*>(low)) return kFiberGap;
+  size_t room = static_cast<size_t>(here - static_cast<char*>(low));
+  return std::min(kFiberGap, std::max(2 * kResumeHeadroom, room / 8));
+}
 
 bool on_process_main_thread() { return ::syscall(SYS_gettid) == ::getpid(); }
 
@@ -163,12 +180,12 @@ PyRef GreenHub::run(PyObject* callable) {
   if (!target) return {};
   if (!fiber::install_greenlet_methods()) return {};
   char* here = hub::SharedStack::stack_pointer();
-  if (!fibers_ || here - fibers_->base() < static_cast<ptrdiff_t>(kFiberGap / 2)) {
+  if (!fibers_ || here - fibers_->base() < static_cast<ptrdiff_t>(kResumeHeadroom * 2)) {
     if (parked_fibers_ > 0) {
       PyErr_SetString(PyExc_RuntimeError, "the hub cannot run deeper in the stack than when threads parked on it");
       return {};
     }
-    fibers_ = std::make_unique<hub::SharedStack>(here - kFiberGap);
+    fibers_ = std::make_unique<hub::SharedStack>(here - fiber_gap_below(here));
   }
   hub_greenlet_ = self;
   main_ = target;

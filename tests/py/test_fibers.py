@@ -285,3 +285,32 @@ def test_a_greenlets_error_after_its_thread_stopped_waiting_is_reported():
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == ["timed out", "thread done True"]
     assert "Exception in greenlet" in r.stderr and "ZeroDivisionError" in r.stderr
+
+
+def test_threads_inside_a_hub_on_a_small_stacked_os_thread():
+    # A hub run on a real OS thread with a small stack: the fibers' region
+    # starts nearer the hub's frames, inside the thread's stack.
+    r = run_tfpython("""
+        import threading, time
+        import theframework as tf
+        from theframework.monkey import get_original
+        out = []
+        def hub_main():
+            def body(i):
+                time.sleep(0.01)
+                out.append(i)
+            ts = [threading.Thread(target=body, args=(i,)) for i in range(20)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            return len(out)
+        results = []
+        threading.stack_size(64 * 1024)
+        t = get_original("threading", "Thread")(target=lambda: results.append(tf.run(hub_main)))
+        t.start()
+        t.join()
+        print(results, sorted(out) == list(range(20)))
+    """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["[20]", "True"]
