@@ -62,7 +62,7 @@ class SharedStack {
   // in suspend()'s frame, which is copied.
   char** saving_bytes_ = nullptr;
   uint32_t* saving_size_ = nullptr;
-  void* suspended_sp_ = nullptr;  // (not needed: the copy's size says where it goes back)
+  void* suspended_sp_ = nullptr;  // written by the switch; resume() finds it from the copy's size
   bool running_ = false;
 };
 

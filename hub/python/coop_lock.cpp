@@ -66,9 +66,6 @@ unsigned long g_main_os_ident = 0;
 // The fiber or greenlet that is the current "thread"; empty (no error set)
 // when greenlet is not usable here.
 PyRef current_thread_greenlet() {
-  if (GreenHub* hub = GreenHub::current()) {
-    if (PyObject* fiber = hub->fiber_here()) return PyRef::borrow(fiber);
-  }
   if (!greenlet::import_api()) {
     PyErr_Clear();
     return {};
@@ -77,6 +74,9 @@ PyRef current_thread_greenlet() {
   if (!g) {
     PyErr_Clear();
     return {};
+  }
+  if (GreenHub* hub = GreenHub::current()) {
+    if (PyObject* fiber = hub->fiber_for(g.get())) return PyRef::borrow(fiber);
   }
   if (g_main_greenlet && !greenlet::has_parent(g.get()) && PyThread_get_thread_ident() == g_main_os_ident)
     return PyRef::borrow(g_main_greenlet);

@@ -111,22 +111,24 @@ PyObject* from_fiber_or_original(PyObject* original, PyObject* self, PyObject* a
   return call_original(original, self, args, kwargs);
 }
 
+// greenlet's own conventions (switch: *args and **kwargs; throw: *args
+// only), so that bad arguments get greenlet's own errors.
 PyObject* fiber_aware_switch(PyObject* self, PyObject* args, PyObject* kwargs) {
   return from_fiber_or_original(g_original_switch, self, args, kwargs);
 }
 
-PyObject* fiber_aware_throw(PyObject* self, PyObject* args, PyObject* kwargs) {
-  return from_fiber_or_original(g_original_throw, self, args, kwargs);
+PyObject* fiber_aware_throw(PyObject* self, PyObject* args) {
+  return from_fiber_or_original(g_original_throw, self, args, nullptr);
 }
 
 PyMethodDef g_switch_def = {"switch", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fiber_aware_switch)),
                             METH_VARARGS | METH_KEYWORDS, nullptr};
-PyMethodDef g_throw_def = {"throw", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fiber_aware_throw)),
-                           METH_VARARGS | METH_KEYWORDS, nullptr};
+PyMethodDef g_throw_def = {"throw", fiber_aware_throw, METH_VARARGS, nullptr};
 
 bool replace_method(PyTypeObject* type, PyMethodDef* def, PyObject** original) {
   PyObject* found = PyDict_GetItemString(type->tp_dict, def->ml_name);  // borrowed
-  if (!found || Py_TYPE(found) != &PyMethodDescr_Type) {
+  if (!found || Py_TYPE(found) != &PyMethodDescr_Type ||
+      reinterpret_cast<PyMethodDescrObject*>(found)->d_method->ml_flags != def->ml_flags) {
     PyErr_Format(PyExc_RuntimeError, "greenlet.%s is not the method tfpython expects", def->ml_name);
     return false;
   }
@@ -151,13 +153,11 @@ bool install_greenlet_methods() {
 }
 
 PyObject* call_original(PyObject* method, PyObject* target, PyObject* args, PyObject* kwargs) {
+  // Only the two conventions replace_method() accepted.
   PyMethodDef* def = reinterpret_cast<PyMethodDescrObject*>(method)->d_method;
-  if (def->ml_flags == (METH_VARARGS | METH_KEYWORDS))
+  if (def->ml_flags & METH_KEYWORDS)
     return reinterpret_cast<PyCFunctionWithKeywords>(reinterpret_cast<void (*)()>(def->ml_meth))(target, args, kwargs);
-  if (def->ml_flags == METH_VARARGS && (!kwargs || PyDict_GET_SIZE(kwargs) == 0)) return def->ml_meth(target, args);
-  // Any other convention: through the descriptor, as Python would call it.
-  PyRef bound = PyRef::steal(PyObject_CallMethod(method, "__get__", "O", target));
-  return bound ? PyObject_Call(bound.get(), args, kwargs) : nullptr;
+  return def->ml_meth(target, args);
 }
 
 PyStateSnapshot::PyStateSnapshot(PyThreadState* ts)

@@ -37,7 +37,6 @@ inline ThreadFiber* as(PyObject* o) { return reinterpret_cast<ThreadFiber*>(o); 
 // A new fiber that will call function(*args, **kwargs); kwargs may be null.
 PyObject* create(PyObject* function, PyObject* args, PyObject* kwargs);
 inline bool is_dead(PyObject* o) { return as(o)->state == State::kDead; }
-inline bool is_started(PyObject* o) { return as(o)->state != State::kNew; }
 void release_saved(ThreadFiber* f);
 
 // The Python thread state a switch between the hub and a fiber must carry

@@ -427,10 +427,11 @@ inline bool GreenHub::suspend_fiber() {
 [[gnu::always_inline]] inline WaitStatus GreenHub::finish_wait(uint64_t name, WaitResult* out) {
   bool resumed;
   stack_chunks::note_parking();
-  if (fiber_here()) {
+  PyObject* task = waiters_.find(name)->value.greenlet.get();  // begin_wait's answer
+  if (fiber::check(task)) {
     resumed = suspend_fiber();
   } else {
-    parked_greenlet_ = waiters_.find(name)->value.greenlet.get();
+    parked_greenlet_ = task;
     resumed = greenlet::switch_to(hub_greenlet_.get()).get() != nullptr;
   }
   return collect_wait(name, resumed, out);
@@ -571,10 +572,13 @@ WaitStatus GreenHub::run_first(PyObject* fiber) {
 
 PyObject* GreenHub::fiber_here() const {
   if (!running_fiber_) return nullptr;
+  return fiber_for(greenlet::current().get());
+}
+
+PyObject* GreenHub::fiber_for(PyObject* current_greenlet) const {
   // Code in a fiber that switched to a greenlet of its own runs there, not
   // in the fiber (the fiber's frames are then part of the hub greenlet's).
-  PyRef g = greenlet::current();
-  return g.get() == hub_greenlet_.get() ? running_fiber_.get() : nullptr;
+  return running_fiber_ && current_greenlet == hub_greenlet_.get() ? running_fiber_.get() : nullptr;
 }
 
 PyRef GreenHub::current_task() const {
@@ -683,17 +687,15 @@ void GreenHub::start_fibers_asked_for() {
   }
 }
 
-// A parked fiber's wait ends with `exception` in its turn (what throw_soon
-// does for the main greenlet); false if it is not parked on a waiter.
-bool GreenHub::throw_into_parked_fiber(PyObject* fiber, PyObject* exception) {
-  fiber::ThreadFiber* f = fiber::as(fiber);
-  if (f->state != fiber::State::kParked) return false;
-  WaiterSlot* w = waiters_.find(f->waiter);
-  if (!w || w->value.greenlet.get() != fiber) return false;
-  // (Not over a finished accept: its new connection must not be lost.)
+// The wait `waiter` of `task` ends with `exception` in its turn, even if it
+// was about to resume normally; false if that is not `task`'s wait any more,
+// or if it is a finished accept (its new connection must not be lost).
+bool GreenHub::end_wait_with(uint64_t waiter, PyObject* task, PyObject* exception) {
+  WaiterSlot* w = waiters_.find(waiter);
+  if (!w || w->value.greenlet.get() != task) return false;
   if (w->value.fired && w->value.accepting && w->value.outcome == Outcome::kOpDone) return false;
   if (!w->value.fired) {
-    fire(f->waiter, Outcome::kThrown, 0, exception);
+    fire(waiter, Outcome::kThrown, 0, exception);
   } else {
     w->value.outcome = Outcome::kThrown;
     w->value.value = PyRef::borrow(exception);
@@ -739,7 +741,11 @@ void GreenHub::schedule_throw(PyObject* greenlet, PyObject* exception) {
 
 void GreenHub::throw_soon(PyObject* greenlet, PyObject* exception) {
   if (fiber::check(greenlet)) {
-    if (fiber::is_dead(greenlet) || throw_into_parked_fiber(greenlet, exception)) return;
+    // A parked thread's wait ends with it, in its turn, as the main
+    // greenlet's does below.
+    fiber::ThreadFiber* f = fiber::as(greenlet);
+    if (f->state == fiber::State::kDead) return;
+    if (f->state == fiber::State::kParked && end_wait_with(f->waiter, greenlet, exception)) return;
     schedule_throw(greenlet, exception);
     return;
   }
@@ -751,20 +757,7 @@ void GreenHub::throw_soon(PyObject* greenlet, PyObject* exception) {
   // in its turn, even if it was about to resume normally (a signal handler
   // or interrupt_main() raising in another fiber-thread: python3 raises
   // it in the main thread at once, not whenever the hub gets to it).
-  if (greenlet == main_.get() && main_waiter_) {
-    WaiterSlot* w = waiters_.find(main_waiter_);
-    // (Not over a finished accept: its new connection must not be lost.)
-    if (w && w->value.greenlet.get() == greenlet &&
-        !(w->value.fired && w->value.accepting && w->value.outcome == Outcome::kOpDone)) {
-      if (!w->value.fired) {
-        fire(main_waiter_, Outcome::kThrown, 0, exception);
-      } else {
-        w->value.outcome = Outcome::kThrown;
-        w->value.value = PyRef::borrow(exception);
-      }
-      return;
-    }
-  }
+  if (greenlet == main_.get() && main_waiter_ && end_wait_with(main_waiter_, greenlet, exception)) return;
   schedule_throw(greenlet, exception);
 }
 

@@ -102,6 +102,8 @@ class GreenHub final : public hub::Loop::Events {
   // The fiber-thread the running code belongs to (borrowed), or nullptr in
   // a greenlet or the hub.
   PyObject* fiber_here() const;
+  // The same, for a caller that has greenlet.getcurrent() at hand.
+  PyObject* fiber_for(PyObject* current_greenlet) const;
   // What a wait here would park: the running fiber-thread, else the
   // current greenlet.
   PyRef current_task() const;
@@ -219,7 +221,7 @@ class GreenHub final : public hub::Loop::Events {
   // Inlined into the wait primitives: one frame less to copy.
   [[gnu::always_inline]] inline bool suspend_fiber();
   void start_fibers_asked_for();  // what run_first() left to start
-  bool throw_into_parked_fiber(PyObject* fiber, PyObject* exception);
+  bool end_wait_with(uint64_t waiter, PyObject* task, PyObject* exception);
   void run_greenlet_call();
   // After a greenlet switch into `greenlet` came back: true if what came
   // back belonged to a fiber (see call_greenlet_for_fiber) and went to it.
@@ -262,8 +264,8 @@ class GreenHub final : public hub::Loop::Events {
     uint64_t waiter;
   };
   std::unordered_map<PyObject*, FiberWaiting> fiber_greenlets_;
-  PyObject* parked_greenlet_ = nullptr;
-  std::unique_ptr<PeerAddress> accepted_peer_;  // collect_wait's, for wait_accept to copy out  // set by a greenlet's wait just before it switches to the hub
+  PyObject* parked_greenlet_ = nullptr;         // set by a greenlet's wait just before it switches to the hub
+  std::unique_ptr<PeerAddress> accepted_peer_;  // collect_wait's, for wait_accept to copy out
   bool running_ = false;
   bool in_hub_ = false;
   long holds_ = 0;

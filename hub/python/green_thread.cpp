@@ -107,7 +107,7 @@ bool release_sentinel(PyObject* lock, PyObject* shutdown_locks) {
 // is let go first: one object less per live thread, and no method_vectorcall
 // frame on the C stack; a Python function is entered through
 // _PyFunction_Vectorcall, without PyObject_Vectorcall's frame. Inlined into
-// run_thread_fiber: these frames are copied off the C stack whenever the
+// thread_fiber_main: these frames are copied off the C stack whenever the
 // thread parks. `thrown`: an exception thrown in before the thread ran,
 // raised in its place.
 [[gnu::always_inline]] inline void call_thread_function(fiber::ThreadFiber* f, PyObject* thrown) {
@@ -117,11 +117,11 @@ bool release_sentinel(PyObject* lock, PyObject* shutdown_locks) {
   bool has_kwargs = kwargs && PyDict_Check(kwargs) && PyDict_GET_SIZE(kwargs) > 0;
   PyObject* result;
   PyRef self;  // of a bound method, called through its function
+  if (!thrown) stack_chunks::give_root_chunk_before(function.get());
   if (thrown) {
     PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(thrown)), thrown);
     result = nullptr;
   } else if (PyMethod_Check(function.get()) && !has_kwargs && PyTuple_GET_SIZE(args.get()) == 0) {
-    stack_chunks::give_root_chunk_before(function.get());
     self = PyRef::borrow(PyMethod_GET_SELF(function.get()));
     function = PyRef::borrow(PyMethod_GET_FUNCTION(function.get()));
     Py_CLEAR(f->function);
@@ -129,7 +129,6 @@ bool release_sentinel(PyObject* lock, PyObject* shutdown_locks) {
     result = PyFunction_Check(function.get()) ? _PyFunction_Vectorcall(function.get(), call_args, 1, nullptr)
                                               : PyObject_Vectorcall(function.get(), call_args, 1, nullptr);
   } else {
-    stack_chunks::give_root_chunk_before(function.get());
     result = PyObject_Call(function.get(), args.get(), has_kwargs ? kwargs : nullptr);
   }
   if (result) {

@@ -1,8 +1,8 @@
 """Signals with fiber-threads: python3 runs Python signal handlers in the
-main thread only. Here every greenlet runs on the main OS thread, so a
-handler may be called in whichever greenlet is running; what it raises
-(KeyboardInterrupt above all) is handed to the program's greenlet, the main
-thread, and the interrupted greenlet goes on. signal() and set_wakeup_fd()
+main thread only. Here every thread (fiber) and greenlet runs on the main OS
+thread, so a handler may be called in whichever one is running; what it
+raises (KeyboardInterrupt above all) is handed to the program's greenlet,
+the main thread, and the interrupted one goes on. signal() and set_wakeup_fd()
 refuse to work from a fiber-thread, as python3 refuses other threads."""
 from greenlet import getcurrent
 

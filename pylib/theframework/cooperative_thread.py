@@ -122,12 +122,14 @@ def make_excepthook(original, args_type):
 # --------------------------------------------------------------- local --
 
 class _Dicts(dict):
-    """greenlet id -> (weakref to the greenlet, its attributes); a dict
-    subclass so that the cleanup callbacks can hold it weakly."""
+    """thread id (of a fiber or greenlet) -> (weakref to it, its
+    attributes); a dict subclass so that the cleanup callbacks can hold it
+    weakly."""
 
 
 class local:
-    """threading.local with one set of attributes per greenlet."""
+    """threading.local with one set of attributes per thread (fiber or
+    greenlet)."""
 
     __slots__ = ("_local__dicts", "_local__args", "__weakref__")
 

@@ -212,6 +212,23 @@ def test_greenlet_methods_are_greenlets_own_outside_threads(in_hub):
     assert g.switch(5) == 15 and g.dead
 
 
+def test_greenlet_methods_bad_arguments_get_greenlets_errors_in_a_thread(in_hub):
+    errors = []
+
+    def run():
+        assert type(core.current_task()) is core.ThreadFiber
+        g = greenlet(lambda: 0)
+        for call in (lambda: g.throw(x=1), lambda: g.throw(1, 2, 3, 4), lambda: g.throw(1)):
+            try:
+                call()
+            except TypeError as e:
+                errors.append(str(e))
+    join_all(start_all([run]))
+    # greenlet 2.0.2's own messages, as plain python3 gives them
+    assert errors == ["greenlet.throw() takes no keyword arguments", "throw() takes at most 3 arguments (4 given)",
+                      "exceptions must be classes, or instances, not int"]
+
+
 def test_threads_starting_threads(in_hub):
     order = []
 
@@ -232,7 +249,9 @@ def test_threads_starting_threads(in_hub):
 def test_fork_from_a_thread_continues_in_the_child():
     r = run_tfpython("""
         import os, threading, time
+        import _framework_core as core
         def body():
+            assert type(core.current_task()) is core.ThreadFiber
             time.sleep(0.01)
             pid = os.fork()
             if pid == 0:
@@ -268,8 +287,10 @@ def test_a_greenlets_error_after_its_thread_stopped_waiting_is_reported():
     r = run_tfpython("""
         import threading, time
         from greenlet import greenlet
+        import _framework_core as core
         import theframework as tf
         def run():
+            assert type(core.current_task()) is core.ThreadFiber
             g = greenlet(lambda: (time.sleep(0.05), 1 / 0))
             try:
                 with tf.Timeout(0.01):
@@ -294,9 +315,11 @@ def test_threads_inside_a_hub_on_a_small_stacked_os_thread():
         import threading, time
         import theframework as tf
         from theframework.monkey import get_original
+        import _framework_core as core
         out = []
         def hub_main():
             def body(i):
+                assert type(core.current_task()) is core.ThreadFiber
                 time.sleep(0.01)
                 out.append(i)
             ts = [threading.Thread(target=body, args=(i,)) for i in range(20)]
