@@ -51,7 +51,7 @@ for t in clients: t.join()
 print("echo:", len(replies), sorted(replies)[0])
 
 order = []
-sleepers = [threading.Thread(target=lambda d=d: (time.sleep(d), order.append(d))) for d in (0.03, 0.01, 0.02)]
+sleepers = [threading.Thread(target=lambda d=d: (time.sleep(d), order.append(d))) for d in (0.15, 0.05, 0.1)]
 for t in sleepers: t.start()
 for t in sleepers: t.join()
 print("sleep order:", order)
@@ -228,3 +228,55 @@ def test_everyday_program_under_forced_epoll_matches_python3():
     r = run_tfpython(EVERYDAY_PROGRAM, env={"TFPYTHON_BACKEND": "epoll"}, timeout=120)
     assert (r.returncode, r.stderr) == (0, "")
     assert r.stdout == python3.stdout
+
+
+NO_FD_LEFT = r"""
+import os, resource, time
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
+fds = []
+try:
+    while True:
+        fds.append(os.open("/dev/null", os.O_RDONLY))
+except OSError as e:
+    print("filled:", e.errno)
+try:
+    time.sleep(0.01)
+    print("sleep: ok")
+except OSError as e:
+    print("sleep:", e)
+for fd in fds:
+    os.close(fd)
+time.sleep(0.01)
+import theframework
+print("then:", theframework.backend())
+"""
+
+
+@pytest.mark.parametrize("backend", ["", "epoll"])
+def test_no_fd_left_for_the_engine_is_an_oserror_then_it_works(backend):
+    # The engine is made on the first wait; with every fd taken that wait
+    # raises python3's EMFILE error (nothing aborts), and once fds are free
+    # again the next wait makes it.
+    r = run_tfpython(NO_FD_LEFT, env={"TFPYTHON_BACKEND": backend})
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[:2] == ["filled: 24", "sleep: [Errno 24] Too many open files"]
+    assert lines[2] in ("then: io_uring", "then: epoll")
+    if backend:
+        assert lines[2] == "then: " + backend
+
+
+def test_the_seccomp_profile_for_docker_allows_io_uring_and_denies_by_default():
+    import json
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "packaging", "seccomp-io_uring.json")
+    with open(path) as f:
+        profile = json.load(f)
+    assert profile["defaultAction"] == "SCMP_ACT_ERRNO"
+    allowed = {name for rule in profile["syscalls"] if rule["action"] == "SCMP_ACT_ALLOW" and
+               not rule.get("args") and not rule.get("includes") for name in rule["names"]}
+    assert {"io_uring_setup", "io_uring_enter", "io_uring_register"} <= allowed
+    # What the epoll engine and the rest of tfpython need stays allowed too.
+    assert {"epoll_create1", "epoll_ctl", "epoll_pwait2", "eventfd2", "accept4", "pidfd_open",
+            "signalfd4", "prctl"} <= allowed
