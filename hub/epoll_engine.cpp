@@ -89,10 +89,11 @@ int EpollEngine::register_fd(int fd, FdRecord& r, uint64_t file_key) {
   return 0;
 }
 
-EpollEngine::FdRecord* EpollEngine::prepare_wait(Operation& op, uint32_t mask, int32_t* res) {
+EpollEngine::FdRecord* EpollEngine::begin_wait(uint64_t name, Operation& op, uint32_t mask) {
+  op.poll_mask = mask;
   FdRecord* r = record(op.fd);
   if (!r) {
-    *res = -EBADF;
+    complete(name, -EBADF);
     return nullptr;
   }
   if (op.file_key == 0 || r->file_key != op.file_key || !r->registered) {
@@ -100,11 +101,12 @@ EpollEngine::FdRecord* EpollEngine::prepare_wait(Operation& op, uint32_t mask, i
     if (err == EPERM) {
       // Not pollable: ready at once, as poll(2) says of a regular file. Asked
       // for neither reading nor writing, it never is; the wait stays queued.
-      *res = static_cast<int32_t>(mask & kAlwaysReady);
-      return *res ? nullptr : r;
-    }
-    if (err) {
-      *res = -err;
+      if (uint32_t ready = mask & kAlwaysReady) {
+        complete(name, static_cast<int32_t>(ready));
+        return nullptr;
+      }
+    } else if (err) {
+      complete(name, -err);
       return nullptr;
     }
   }
@@ -134,16 +136,11 @@ void EpollEngine::queue(uint64_t name, Operation& op, FdRecord& r) {
   r.first_op = name;
 }
 
-void EpollEngine::complete(uint64_t name, Operation&, int32_t res) { ready_.push_back(Completion{name, res, 0}); }
+void EpollEngine::complete(uint64_t name, int32_t res) { ready_.push_back(Completion{name, res, 0}); }
 
 void EpollEngine::start_poll(uint64_t name, Operation& op, uint32_t mask) {
-  op.poll_mask = mask;
-  int32_t res = 0;
-  FdRecord* r = prepare_wait(op, mask, &res);
-  if (!r) {
-    complete(name, op, res);
-    return;
-  }
+  FdRecord* r = begin_wait(name, op, mask);
+  if (!r) return;
   // The caller found the fd not ready just now: what was cached is stale,
   // and whatever came since is still in the kernel's ready list.
   r->cached &= ~wakes(mask);
@@ -166,18 +163,13 @@ int32_t EpollEngine::accept_now(Operation& op, int flags) {
 void EpollEngine::start_accept(uint64_t name, Operation& op, int flags) {
   // The caller has not tried (its listener may block): the engine does,
   // when an edge says a connection may be there, until one finds none.
-  op.poll_mask = POLLIN;
   op.accept_flags = flags;
-  int32_t res = 0;
-  FdRecord* r = prepare_wait(op, POLLIN, &res);
-  if (!r) {
-    complete(name, op, res);
-    return;
-  }
+  FdRecord* r = begin_wait(name, op, POLLIN);
+  if (!r) return;
   if (r->cached & wakes(POLLIN)) {
-    res = accept_now(op, flags);
+    int32_t res = accept_now(op, flags);
     if (res != -EAGAIN) {
-      complete(name, op, res);
+      complete(name, res);
       return;
     }
     r->cached &= ~wakes(POLLIN);
@@ -216,7 +208,7 @@ void EpollEngine::forget_fd(int fd) {
     name = op.next_on_fd;
     op.queued_on_fd = false;
     op.next_on_fd = 0;
-    complete(slot->name(), op, -EBADF);
+    complete(slot->name(), -EBADF);
   }
   r = FdRecord{};
 }
@@ -245,12 +237,12 @@ void EpollEngine::on_ready(int fd, uint32_t events) {
         if (res == -EAGAIN) {
           listener_drained = true;
         } else {
-          complete(name, op, res);
+          complete(name, res);
           done = true;
         }
       }
     } else if (hit) {
-      complete(name, op, static_cast<int32_t>(hit));
+      complete(name, static_cast<int32_t>(hit));
       done = true;
     }
     if (done) {

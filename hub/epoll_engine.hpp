@@ -73,13 +73,13 @@ class EpollEngine final : public Engine {
   FdRecord* record(int fd);
   // Registers fd (MOD, or ADD when the kernel does not know it); 0 or errno.
   int register_fd(int fd, FdRecord& r, uint64_t file_key);
-  // The fd's record, registered if it is not trusted: nullptr with *res
-  // set when the wait completes at once (-errno, or a file epoll cannot
-  // watch, always ready).
-  FdRecord* prepare_wait(Operation& op, uint32_t mask, int32_t* res);
+  // The fd's record, registered if it is not trusted; nullptr when the wait
+  // has completed at once (-errno, or a file epoll cannot watch, always
+  // ready).
+  FdRecord* begin_wait(uint64_t name, Operation& op, uint32_t mask);
   const FdRecord* trusted(int fd, uint64_t file_key) const;
   void queue(uint64_t name, Operation& op, FdRecord& r);
-  void complete(uint64_t name, Operation& op, int32_t res);
+  void complete(uint64_t name, int32_t res);
   // accept4 without blocking: the new fd, -EAGAIN, or another -errno.
   static int32_t accept_now(Operation& op, int flags);
   void on_ready(int fd, uint32_t events);

@@ -33,23 +33,23 @@ int Loop::prepare() {
   return 0;
 }
 
-uint64_t Loop::start_poll(int fd, uint32_t poll_mask, uint64_t owner, uint64_t file_key) {
+OpTable::Slot& Loop::new_op(OpKind kind, int fd, uint64_t owner, uint64_t file_key) {
   OpTable::Slot& slot = ops_.acquire(owner);
-  Operation& op = slot.value;
-  op.kind = OpKind::kPoll;
-  op.fd = fd;
-  op.file_key = file_key;
-  engine_->start_poll(slot.name(), op, poll_mask);
+  slot.value.kind = kind;
+  slot.value.fd = fd;
+  slot.value.file_key = file_key;
+  return slot;
+}
+
+uint64_t Loop::start_poll(int fd, uint32_t poll_mask, uint64_t owner, uint64_t file_key) {
+  OpTable::Slot& slot = new_op(OpKind::kPoll, fd, owner, file_key);
+  engine_->start_poll(slot.name(), slot.value, poll_mask);
   return slot.name();
 }
 
 uint64_t Loop::start_accept(int fd, int accept_flags, uint64_t owner, uint64_t file_key) {
-  OpTable::Slot& slot = ops_.acquire(owner);
-  Operation& op = slot.value;
-  op.kind = OpKind::kAccept;
-  op.fd = fd;
-  op.file_key = file_key;
-  engine_->start_accept(slot.name(), op, accept_flags);
+  OpTable::Slot& slot = new_op(OpKind::kAccept, fd, owner, file_key);
+  engine_->start_accept(slot.name(), slot.value, accept_flags);
   return slot.name();
 }
 

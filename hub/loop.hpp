@@ -98,6 +98,7 @@ class Loop {
 
  private:
   class Dispatcher;
+  OpTable::Slot& new_op(OpKind kind, int fd, uint64_t owner, uint64_t file_key);
   void dispatch(const Completion& c, Events& events);
 
   unsigned entries_;

@@ -16,12 +16,15 @@
 #include <memory>
 
 #include "hub/loop.hpp"
+#include "tests/cpp/loopback.hpp"
 
 using namespace std::chrono_literals;
 using tf::hub::Backend;
 using tf::hub::Clock;
 using tf::hub::EpollEngine;
 using tf::hub::Loop;
+using tf::test::Listener;
+using tf::test::SocketPair;
 
 namespace {
 
@@ -47,39 +50,6 @@ struct EpollLoop {
   }
 };
 
-struct SocketPair {
-  int fd[2];
-  SocketPair() { EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fd), 0); }
-  ~SocketPair() {
-    close(fd[0]);
-    close(fd[1]);
-  }
-  void send_byte() { ASSERT_EQ(write(fd[1], "x", 1), 1); }
-  void drain() {
-    char buf[64];
-    while (read(fd[0], buf, sizeof buf) > 0) {
-    }
-  }
-};
-
-struct Listener {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);  // blocking, as a python3 socket without a timeout
-  sockaddr_in address{};
-  Listener() {
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof address;
-    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    EXPECT_EQ(listen(fd, 8), 0);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &len);
-  }
-  ~Listener() { close(fd); }
-  int connect_client() {
-    int c = socket(AF_INET, SOCK_STREAM, 0);
-    EXPECT_EQ(connect(c, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    return c;
-  }
-};
 
 constexpr uint64_t kOwner = 77;
 

@@ -1,4 +1,5 @@
 #include "hub/loop.hpp"
+#include "tests/cpp/loopback.hpp"
 
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -20,6 +21,8 @@ using namespace std::chrono_literals;
 using tf::hub::Backend;
 using tf::hub::Clock;
 using tf::hub::Loop;
+using tf::test::Listener;
+using tf::test::SocketPair;
 using tf::hub::WakeupItem;
 
 // Every test runs on both engines: the layer above must not be able to
@@ -56,30 +59,6 @@ struct Recorder : Loop::Events {
   }
   void on_interrupted() override { ++interrupted; }
   void before_blocking() override { ++blocked; }
-};
-
-struct SocketPair {
-  int fd[2];
-  SocketPair() { EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fd), 0); }
-  ~SocketPair() {
-    close(fd[0]);
-    close(fd[1]);
-  }
-};
-
-// A TCP listener on 127.0.0.1, any port.
-struct Listener {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  Listener() {
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof address;
-    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    EXPECT_EQ(listen(fd, 8), 0);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &len);
-  }
-  ~Listener() { close(fd); }
 };
 
 }  // namespace
