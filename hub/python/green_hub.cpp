@@ -599,6 +599,7 @@ void GreenHub::resume_fiber(PyObject* fiber, PyObject* exception) {
   PyThreadState* ts = PyThreadState_Get();
   {
     fiber::PyStateSnapshot hub_state(ts);
+    fiber::swap_thread_state(ts, f);  // the fiber's own dict, id, trace functions...
     if (f->state == fiber::State::kNew) {
       f->state = fiber::State::kRunning;
       fibers_->start(thread_fiber_main, this);
@@ -607,6 +608,7 @@ void GreenHub::resume_fiber(PyObject* fiber, PyObject* exception) {
       --parked_fibers_;
       fibers_->resume(f->saved, f->saved_size);
     }
+    fiber::swap_thread_state(ts, f);  // ...and the hub's back
     hub_state.restore(ts);
   }
   running_fiber_.reset();

@@ -14,6 +14,7 @@
 #include "hub/python/greenlet_api.hpp"
 #include "hub/python/module.hpp"
 #include "hub/python/coop_lock.hpp"
+#include "hub/python/thread_local.hpp"
 #include "hub/python/green_thread.hpp"
 #include "hub/python/hidden_frames.hpp"
 #include "hub/python/socket_ops.hpp"
@@ -785,7 +786,7 @@ PyObject* init_module() {
   stack_chunks::install();
   PyRef m = PyRef::steal(PyModule_Create(&g_module));
   if (!m || add_objects(m.get()) < 0 || add_socket_ops(m.get()) < 0 ||
-      add_hidden_frames(m.get()) < 0 || add_coop_lock(m.get()) < 0 ||
+      add_hidden_frames(m.get()) < 0 || add_coop_lock(m.get()) < 0 || add_thread_local(m.get()) < 0 ||
       add_green_thread(m.get()) < 0)
     return nullptr;
   return m.release();
