@@ -503,7 +503,8 @@ WaitStatus GreenHub::wait_fd(int fd, uint32_t poll_mask, double timeout, int32_t
   return status;
 }
 
-WaitStatus GreenHub::wait_any(const std::vector<std::pair<int, uint32_t>>& fds, double timeout) {
+WaitStatus GreenHub::wait_any(const std::vector<std::pair<int, uint32_t>>& fds, double timeout,
+                               void (*publish)(void*, uint64_t), void* ctx) {
   WaiterSlot& w = begin_wait();
   uint64_t name = w.name();
   for (size_t i = 0; i < fds.size(); ++i) {
@@ -519,6 +520,7 @@ WaitStatus GreenHub::wait_any(const std::vector<std::pair<int, uint32_t>>& fds, 
     }
   }
   if (timeout >= 0) w.value.timer = loop_->add_timer(deadline_after(timeout), name);
+  if (publish) publish(ctx, name);
   WaitResult done;
   return finish_wait(name, &done);
 }

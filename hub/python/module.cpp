@@ -499,46 +499,6 @@ PyObject* wait_writable(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 
 // wait_any([(fd, events), ...], timeout=None) -> bool: True when one of
 // them is ready, False at the timeout. For select and poll.
-PyObject* wait_any(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-  if (!_PyArg_CheckPositional("wait_any", nargs, 1, 2)) return nullptr;
-  double timeout;
-  if (!parse_timeout(nargs > 1 ? args[1] : nullptr, &timeout)) return nullptr;
-  if (!GreenHub::cooperative_here()) {
-    PyErr_SetString(PyExc_RuntimeError, "wait_any() needs a running hub in this thread");
-    return nullptr;
-  }
-  PyRef seq = PyRef::steal(PySequence_Fast(args[0], "wait_any() expects a sequence of (fd, events)"));
-  if (!seq) return nullptr;
-  std::vector<std::pair<int, uint32_t>> fds;
-  Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.get());
-  fds.reserve(n);
-  for (Py_ssize_t i = 0; i < n; ++i) {
-    int fd;
-    unsigned int events;
-    if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq.get(), i), "iI", &fd, &events)) return nullptr;
-    fds.emplace_back(fd, events);
-  }
-  if (fds.empty()) {
-    // Nothing to watch: a plain timed wait (select([], [], [], t)).
-    if (timeout < 0) {
-      PyRef value;
-      return GreenHub::current()->park(-1, &value, nullptr, nullptr) == WaitStatus::kFailed
-                 ? nullptr
-                 : Py_NewRef(Py_True);
-    }
-    if (GreenHub::current()->sleep(timeout) == WaitStatus::kFailed) return nullptr;
-    Py_RETURN_FALSE;
-  }
-  switch (GreenHub::current()->wait_any(fds, timeout)) {
-    case WaitStatus::kFailed:
-      return nullptr;
-    case WaitStatus::kTimedOut:
-      Py_RETURN_FALSE;
-    case WaitStatus::kReady:
-      break;
-  }
-  Py_RETURN_TRUE;
-}
 
 // time.sleep, cooperative inside a hub. `original` is the function it
 // replaces: outside a hub it is called unchanged.
@@ -621,6 +581,8 @@ struct WaiterObject {
   uint64_t name;  // the parked greenlet's waiter name; 0 when nobody waits
   uint64_t hub_serial;
 };
+
+PyTypeObject* g_waiter_type = nullptr;  // strong, for the life of the process
 
 void publish_waiter_name(void* ctx, uint64_t name) { static_cast<WaiterObject*>(ctx)->name = name; }
 
@@ -706,6 +668,64 @@ PyType_Slot g_waiter_slots[] = {
 PyType_Spec g_waiter_spec = {"_framework_core.Waiter", sizeof(WaiterObject), 0,
                              Py_TPFLAGS_DEFAULT, g_waiter_slots};
 
+// wait_any(fds, timeout=None, waiter=None): True when one of the fds is
+// ready (or `waiter` was woken), False at the timeout. A shared poll object
+// passes a Waiter so that a registration made meanwhile ends the wait.
+PyObject* wait_any(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (!_PyArg_CheckPositional("wait_any", nargs, 1, 3)) return nullptr;
+  double timeout;
+  if (!parse_timeout(nargs > 1 ? args[1] : nullptr, &timeout)) return nullptr;
+  WaiterObject* waiter = nullptr;
+  if (nargs > 2 && args[2] != Py_None) {
+    if (!PyObject_TypeCheck(args[2], g_waiter_type)) {
+      PyErr_SetString(PyExc_TypeError, "wait_any(): waiter must be a Waiter");
+      return nullptr;
+    }
+    waiter = reinterpret_cast<WaiterObject*>(args[2]);
+    if (waiter->name) {
+      PyErr_SetString(PyExc_RuntimeError, "another greenlet is already waiting on this Waiter");
+      return nullptr;
+    }
+  }
+  if (!GreenHub::cooperative_here()) {
+    PyErr_SetString(PyExc_RuntimeError, "wait_any() needs a running hub in this thread");
+    return nullptr;
+  }
+  PyRef seq = PyRef::steal(PySequence_Fast(args[0], "wait_any() expects a sequence of (fd, events)"));
+  if (!seq) return nullptr;
+  std::vector<std::pair<int, uint32_t>> fds;
+  Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.get());
+  fds.reserve(n);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    int fd;
+    unsigned int events;
+    if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq.get(), i), "iI", &fd, &events)) return nullptr;
+    fds.emplace_back(fd, events);
+  }
+  GreenHub* hub = GreenHub::current();
+  PyRef keep_waiter = PyRef::borrow(reinterpret_cast<PyObject*>(waiter));  // must outlive the wait
+  if (waiter) waiter->hub_serial = hub->serial();
+  void (*publish)(void*, uint64_t) = waiter ? publish_waiter_name : nullptr;
+  WaitStatus status;
+  if (fds.empty()) {
+    // Nothing to watch: a plain timed wait (select([], [], [], t)).
+    PyRef value;
+    status = hub->park(timeout, &value, publish, waiter);
+  } else {
+    status = hub->wait_any(fds, timeout, publish, waiter);
+  }
+  if (waiter) waiter->name = 0;
+  switch (status) {
+    case WaitStatus::kFailed:
+      return nullptr;
+    case WaitStatus::kTimedOut:
+      Py_RETURN_FALSE;
+    case WaitStatus::kReady:
+      break;
+  }
+  Py_RETURN_TRUE;
+}
+
 // ---------------------------------------------------------------- module --
 
 PyMethodDef g_methods[] = {
@@ -750,7 +770,8 @@ PyMethodDef g_methods[] = {
      "wait_writable(fd, timeout=None) -> bool (False on timeout)"},
     {"make_sleep", make_sleep, METH_O, "make_sleep(original): a cooperative time.sleep."},
     {"wait_any", reinterpret_cast<PyCFunction>(wait_any), METH_FASTCALL,
-     "wait_any([(fd, events), ...], timeout=None) -> bool (False on timeout)"},
+     "wait_any([(fd, events), ...], timeout=None, waiter=None) -> bool (False on timeout; True when an fd\n"
+     "is ready or waiter was woken)"},
     {"_after_fork_in_child", after_fork_in_child, METH_NOARGS, nullptr},
     {"make_find_and_load", make_find_and_load, METH_VARARGS,
      "make_find_and_load(original, pending, apply): importlib's _find_and_load that patches\n"
@@ -769,8 +790,9 @@ int add_objects(PyObject* m) {
   if (!DeadlockError || PyModule_AddObjectRef(m, "DeadlockError", DeadlockError) < 0) return -1;
   g_timed_out = PyObject_CallNoArgs(reinterpret_cast<PyObject*>(&PyBaseObject_Type));
   if (!g_timed_out || PyModule_AddObjectRef(m, "TIMED_OUT", g_timed_out) < 0) return -1;
-  PyObject* waiter_type = PyType_FromSpec(&g_waiter_spec);
-  if (!waiter_type || PyModule_AddObject(m, "Waiter", waiter_type) < 0) return -1;
+  if (!g_waiter_type) g_waiter_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&g_waiter_spec));
+  if (!g_waiter_type || PyModule_AddObjectRef(m, "Waiter", reinterpret_cast<PyObject*>(g_waiter_type)) < 0)
+    return -1;
   PyRef time = PyRef::steal(PyImport_ImportModule("time"));
   if (!time) return -1;
   g_original_sleep = PyObject_GetAttrString(time.get(), "sleep");

@@ -331,7 +331,12 @@ PyObject* sock_accept(PyObject* self, PyObject* args) {
   OrphanConnection orphan;
   if (hub->take_orphan(s->sock_fd, &orphan)) return accepted(orphan.fd, orphan.address, orphan.address_len, family);
   Deadline deadline(s);
-  if (s->sock_timeout < 0) {
+  // In blocking mode whose fd is non-blocking all the same (fromfd() of a
+  // non-blocking listener, an fd inherited or set so by other code), the
+  // fd's own flag rules, as under python3: accept at once or raise
+  // BlockingIOError. One fcntl per accept in blocking mode.
+  bool fd_nonblocking = s->sock_timeout < 0 && (::fcntl(s->sock_fd, F_GETFL) & O_NONBLOCK);
+  if (s->sock_timeout < 0 && !fd_nonblocking) {
     // A blocking listener cannot be tried without blocking the hub: the
     // kernel accepts for us (and a late accept is kept as an orphan).
     int32_t res;
@@ -362,7 +367,7 @@ PyObject* sock_accept(PyObject* self, PyObject* args) {
       if (PyErr_CheckSignals() < 0) return nullptr;
       continue;
     }
-    if (would_block(err)) {
+    if (would_block(err) && !fd_nonblocking) {
       if (!wait_ready(s, POLLIN, deadline)) return nullptr;
       continue;
     }
