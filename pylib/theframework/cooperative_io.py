@@ -67,9 +67,6 @@ class PipeFileIO(_io.FileIO):
             if total >= len(view) or not n:
                 return total
 
-    def __repr__(self):
-        return "<_io." + super().__repr__()[1:]  # python3's: <_io.FileIO name=...>
-
 
 PipeFileIO.__qualname__ = PipeFileIO.__name__ = "FileIO"
 
