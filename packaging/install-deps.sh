@@ -21,7 +21,7 @@ bench_deps=(
 matrix_deps=(
   python3-tornado gunicorn python3-flask python3-django python3-twisted
   python3-cheroot python3-waitress python3-pytest-xdist python3-execnet
-  python3-requests wrk
+  python3-requests python3-redis redis-server python3-paramiko wrk
 )
 
 want=("${build_deps[@]}" "${test_deps[@]}")
