@@ -146,15 +146,29 @@ def load(run, interp, url, connections, seconds, repeat):
 def row_tornado(interp, work, repeat):
     """tornado's own test suite (tornado.test.runtests), counted per module."""
     run = Run()
-    report = work / "tornado.json"
-    p = subprocess.run([interp, APPS / "tornado_modules.py", report], capture_output=True, text=True,
-                       timeout=600, cwd=work)
-    counts = json.loads(report.read_text()) if report.exists() else {}
+
+    def suite(*modules):
+        report = work / "tornado.json"
+        report.unlink(missing_ok=True)
+        p = subprocess.run([interp, APPS / "tornado_modules.py", report, *modules], capture_output=True,
+                           text=True, timeout=600, cwd=work)
+        return p, (json.loads(report.read_text()) if report.exists() else {})
+    p, counts = suite()
+    # A few of its tests allow a request 100 ms (a TLS handshake included):
+    # on two shared cores they can miss it under either interpreter. A
+    # module that failed gets one more run on its own, and the row says so.
+    failing = [m for m, c in counts.items() if m.startswith("tornado.") and (c.get("failed") or c.get("errors"))]
+    if failing and len(failing) <= 3:
+        again, recounted = suite(*failing)
+        run.info.append(f"re-ran {', '.join(failing)} after: {p.stderr.strip().splitlines()[-1]}")
+        counts.update({m: recounted.get(m, {}) for m in failing})
+        if not again.returncode:
+            p = again
     run.facts["modules"] = counts
     run.facts["exit"] = p.returncode
     total = {k: sum(c.get(k, 0) for c in counts.values()) for k in ("ok", "failed", "errors", "skipped")}
-    run.info.append(f"{len(counts)} modules: {total['ok']} ok, {total['failed']} failed, "
-                    f"{total['errors']} errors, {total['skipped']} skipped")
+    run.info.insert(0, f"{len(counts)} modules: {total['ok']} ok, {total['failed']} failed, "
+                       f"{total['errors']} errors, {total['skipped']} skipped")
     if p.returncode or total["failed"] or total["errors"]:
         run.problems.append("the suite failed:\n" + p.stderr[-3000:])
     return run
