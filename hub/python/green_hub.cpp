@@ -525,6 +525,16 @@ WaitStatus GreenHub::wait_any(const std::vector<std::pair<int, uint32_t>>& fds, 
   return finish_wait(name, &done);
 }
 
+bool GreenHub::watch_also(uint64_t waiter, int fd, uint32_t poll_mask) {
+  WaiterSlot* w = waiters_.find(waiter);
+  if (!w || w->value.fired) return false;
+  track_fd(fd, waiter);
+  uint64_t op = loop_->start_poll(fd, poll_mask, waiter);
+  if (!w->value.more) w->value.more = std::make_unique<std::vector<std::pair<int, uint64_t>>>();
+  w->value.more->emplace_back(fd, op);
+  return true;
+}
+
 WaitStatus GreenHub::wait_accept(int fd, int accept_flags, double timeout, int32_t* result,
                                  sockaddr_storage* address, socklen_t* address_len) {
   WaiterSlot& w = begin_wait();

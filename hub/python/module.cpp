@@ -641,6 +641,23 @@ PyObject* Waiter_wake_threadsafe(WaiterObject* self, PyObject* const* args, Py_s
   Py_RETURN_TRUE;
 }
 
+// watch_also(fd, events): the wait_any() parked on this Waiter watches fd
+// too; False if none is parked on it in this thread's hub.
+PyObject* Waiter_watch_also(WaiterObject* self, PyObject* const* args, Py_ssize_t nargs) {
+  if (!_PyArg_CheckPositional("watch_also", nargs, 2, 2)) return nullptr;
+  long fd = PyLong_AsLong(args[0]);
+  if (fd == -1 && PyErr_Occurred()) return nullptr;
+  if (fd < 0 || fd > INT_MAX) {
+    PyErr_SetString(PyExc_ValueError, "watch_also(): not a file descriptor");
+    return nullptr;
+  }
+  unsigned long events = PyLong_AsUnsignedLong(args[1]);
+  if (events == static_cast<unsigned long>(-1) && PyErr_Occurred()) return nullptr;
+  GreenHub* hub = GreenHub::current();
+  if (!self->name || !hub || hub->serial() != self->hub_serial || !hub->running()) Py_RETURN_FALSE;
+  return PyBool_FromLong(hub->watch_also(self->name, static_cast<int>(fd), static_cast<uint32_t>(events)));
+}
+
 PyObject* Waiter_get_waiting(WaiterObject* self, void*) { return PyBool_FromLong(self->name != 0); }
 
 PyMethodDef g_waiter_methods[] = {
@@ -652,6 +669,9 @@ PyMethodDef g_waiter_methods[] = {
      "throw(exc): resume the parked greenlet by raising exc."},
     {"wake_threadsafe", reinterpret_cast<PyCFunction>(Waiter_wake_threadsafe), METH_FASTCALL,
      "wake_threadsafe(value=None): wake() from any OS thread."},
+    {"watch_also", reinterpret_cast<PyCFunction>(Waiter_watch_also), METH_FASTCALL,
+     "watch_also(fd, events): the wait_any() parked on this Waiter also ends when fd reports events;\n"
+     "False if no such wait is parked in this thread's hub."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyGetSetDef g_waiter_getset[] = {

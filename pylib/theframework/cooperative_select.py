@@ -90,24 +90,35 @@ def make_poll(original_poll):
             self._polling = False
             self._waiter = None  # while a thread waits in poll(): what ends that wait
 
+        # A thread waiting in poll() sees a change at once, as an
+        # epoll_wait() does: a new registration or mask is added to its
+        # wait (one more poll); an unregistration ends the wait, which
+        # starts over without the fd (so a close of it that follows cannot
+        # reach the wait).
+
         def register(self, fd, eventmask=POLLIN | POLLPRI | POLLOUT, /):
             self._poll.register(fd, eventmask)
-            self._masks[_fileno(fd)] = eventmask
-            self._changed()
+            fd = _fileno(fd)
+            self._masks[fd] = eventmask
+            self._watch(fd, eventmask)
 
         def modify(self, fd, eventmask, /):
             self._poll.modify(fd, eventmask)
-            self._masks[_fileno(fd)] = eventmask
-            self._changed()
+            fd = _fileno(fd)
+            self._masks[fd] = eventmask
+            self._watch(fd, eventmask)
 
         def unregister(self, fd, /):
             self._poll.unregister(fd)
             del self._masks[_fileno(fd)]
-            self._changed()
+            self._restart_wait()
 
-        def _changed(self):
-            """A thread waiting in poll() sees the change at once, as an
-            epoll_wait() does: its wait ends and starts over on the new set."""
+        def _watch(self, fd, eventmask):
+            waiter = self._waiter
+            if waiter is not None and not waiter.watch_also(fd, eventmask):
+                self._restart_wait()
+
+        def _restart_wait(self):
             waiter = self._waiter
             if waiter is not None and not waiter.wake():
                 waiter.wake_threadsafe()  # the waiter's hub is another OS thread's

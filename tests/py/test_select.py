@@ -222,3 +222,23 @@ def test_a_modify_while_waiting_and_an_empty_poll_object(in_hub):
     t, _ = _in_fiber_thread_soon(lambda: p.modify(a, select.POLLOUT), 0.05)
     assert p.poll(2000) == [(a.fileno(), select.POLLOUT)]
     t.join()
+
+
+def test_unregister_then_close_while_another_thread_waits(in_hub):
+    # python3's epoll forgets an unregistered fd: closing it afterwards
+    # cannot disturb the thread waiting in select().
+    sel = selectors.DefaultSelector()
+    a, b = socket.socketpair()
+    c, d = socket.socketpair()
+    sel.register(a, selectors.EVENT_READ)
+    sel.register(c, selectors.EVENT_READ)
+
+    def change():
+        sel.unregister(a)
+        a.close()
+        time.sleep(0.02)
+        d.send(b"y")
+    t, _ = _in_fiber_thread_soon(change, 0.05)
+    events = sel.select(2.0)
+    t.join()
+    assert [key.fileobj for key, _ in events] == [c]
