@@ -175,8 +175,7 @@ def row_tornado(interp, work, repeat):
 
 
 def row_asyncio_threads(interp, work, repeat):
-    """asyncio loops in several threads: a server loop, client loops,
-    run_coroutine_threadsafe, executors, to_thread."""
+    """asyncio loops in several threads (server, clients, run_coroutine_threadsafe, executors, to_thread)."""
     return _program(interp, "asyncio_threads.py")
 
 
@@ -343,7 +342,8 @@ def _program(interp, script, *args):
     p = subprocess.run([interp, APPS / script, *args], capture_output=True, text=True, timeout=120)
     run.facts["output"] = p.stdout
     run.facts["exit"] = p.returncode
-    run.info.append(f"{len(p.stdout.splitlines())} lines of output")
+    lines = len(p.stdout.splitlines())
+    run.info.append(f"{lines} line{'s' if lines != 1 else ''} of output")
     if p.returncode:
         run.problems.append(p.stderr[-2000:])
     return run
