@@ -385,6 +385,13 @@ CASES = [
       "n = ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(t.ident), ctypes.py_object(ZeroDivisionError))\n"
       "print('thread states found:', n)\n"
       "time.sleep(0.1); stop.set(); t.join()"),
+    C("c-sqlite-check-same-thread", "-c",
+      "import sqlite3, threading\n"
+      "c = sqlite3.connect(':memory:')\n"
+      "def body():\n"
+      "    try:\n        c.execute('select 1'); print('used from another thread')\n"
+      "    except sqlite3.ProgrammingError as e:\n        print('ProgrammingError')\n"
+      "t = threading.Thread(target=body); t.start(); t.join()"),
     C("c-excepthook", "-c",
       "import sys\nsys.excepthook = lambda t, v, tb: print('hooked', t.__name__, v, file=sys.stderr)\n"
       "raise ValueError('for the hook')"),
@@ -987,6 +994,8 @@ KNOWN_DIFFERENCES = {
                                      "a thread run (python3 switches threads every 5 ms)",
     "c-faulthandler-all-threads": "faulthandler walks OS threads; fiber-threads are not listed",
     "c-current-frames": "sys._current_frames() is keyed by OS thread, get_ident() by greenlet",
+    "c-sqlite-check-same-thread": "C code that keys on PyThread_get_thread_ident() (sqlite3's "
+                                  "check_same_thread) sees one thread: the OS thread all fiber-threads share",
     "c-async-exc-fiber-thread": "PyThreadState_SetAsyncExc finds thread states by OS thread id; a fiber-thread "
                                 "has its own dict, id, tracing and hooks swapped into its OS thread's state, "
                                 "not a thread state of its own, so it is not found (0)",
