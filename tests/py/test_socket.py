@@ -530,3 +530,32 @@ def test_accept_in_blocking_mode_on_a_nonblocking_fd_raises_as_python3(in_hub):
     assert addr == client.getsockname()
     for s in (conn, client, adopted, listener):
         s.close()
+
+
+def test_blocking_mode_on_a_nonblocking_fd_raises_for_every_call_as_python3(in_hub):
+    a, b = socket.socketpair()
+    os.set_blocking(a.fileno(), False)
+    adopted = socket.fromfd(a.fileno(), socket.AF_UNIX, socket.SOCK_STREAM)
+    assert adopted.gettimeout() is None
+    for call in (lambda: adopted.recv(10), lambda: adopted.recv_into(bytearray(10)),
+                 lambda: adopted.recvfrom(10), lambda: adopted.recvmsg(10)):
+        with pytest.raises(BlockingIOError):
+            call()
+    for _ in range(2):  # a second try must not wait first either (recv's habit)
+        with pytest.raises(BlockingIOError):
+            adopted.recv(10)
+    with pytest.raises(BlockingIOError):
+        adopted.sendall(b"x" * 10_000_000)  # more than the socket buffers hold
+    while True:
+        try:
+            b.recv(1 << 20)
+        except BlockingIOError:
+            break
+        if not b.getblocking():
+            break
+        b.setblocking(False)
+    b.setblocking(True)
+    b.send(b"hi")
+    assert adopted.recv(10) == b"hi"
+    for s in (adopted, a, b):
+        s.close()
