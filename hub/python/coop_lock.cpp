@@ -11,41 +11,6 @@
 #include "hub/python/py_ref.hpp"
 
 namespace tf::core {
-
-// ------------------------------------------------------------ identity --
-// A thread's ident is id() of its fiber (or of the greenlet, for code that
-// runs in a greenlet); the program's greenlet is the main thread, also when
-// code runs on its OS thread's root greenlet (at exit, before the hub).
-namespace {
-PyObject* g_main_greenlet = nullptr;  // strong
-unsigned long g_main_os_ident = 0;
-}  // namespace
-
-PyObject* main_thread_greenlet() { return g_main_greenlet; }
-
-PyRef current_thread_greenlet() {
-  if (!greenlet::import_api()) {
-    PyErr_Clear();
-    return {};
-  }
-  PyRef g = greenlet::current();
-  if (!g) {
-    PyErr_Clear();
-    return {};
-  }
-  if (GreenHub* hub = GreenHub::current()) {
-    if (PyObject* fiber = hub->fiber_for(g.get())) return PyRef::borrow(fiber);
-  }
-  if (g_main_greenlet && !greenlet::has_parent(g.get()) && PyThread_get_thread_ident() == g_main_os_ident)
-    return PyRef::borrow(g_main_greenlet);
-  return g;
-}
-
-unsigned long current_ident() {
-  PyRef g = current_thread_greenlet();
-  return g ? reinterpret_cast<unsigned long>(g.get()) : PyThread_get_thread_ident();
-}
-
 namespace {
 
 // An OS thread's private lock, held while it waits: releasing it wakes the
@@ -90,6 +55,42 @@ PyTypeObject* g_lock_type = nullptr;
 
 LockState* state_of(PyObject* o) { return &reinterpret_cast<CoopLock*>(o)->state; }
 CoopRLock* as_rlock(PyObject* o) { return reinterpret_cast<CoopRLock*>(o); }
+
+// ------------------------------------------------------------ identity --
+// A thread's ident is id() of its fiber (or of the greenlet, for code that
+// runs in a greenlet); the program's greenlet is the main thread, also when
+// code runs on its OS thread's root greenlet (at exit, before the hub).
+PyObject* g_main_greenlet = nullptr;  // strong
+unsigned long g_main_os_ident = 0;
+
+}  // namespace
+
+PyObject* main_thread_greenlet() { return g_main_greenlet; }
+
+PyRef current_thread_greenlet() {
+  if (!greenlet::import_api()) {
+    PyErr_Clear();
+    return {};
+  }
+  PyRef g = greenlet::current();
+  if (!g) {
+    PyErr_Clear();
+    return {};
+  }
+  if (GreenHub* hub = GreenHub::current()) {
+    if (PyObject* fiber = hub->fiber_for(g.get())) return PyRef::borrow(fiber);
+  }
+  if (g_main_greenlet && !greenlet::has_parent(g.get()) && PyThread_get_thread_ident() == g_main_os_ident)
+    return PyRef::borrow(g_main_greenlet);
+  return g;
+}
+
+unsigned long current_ident() {
+  PyRef g = current_thread_greenlet();
+  return g ? reinterpret_cast<unsigned long>(g.get()) : PyThread_get_thread_ident();
+}
+
+namespace {
 
 // Wakes the first waiter that is still waiting; false when none is.
 bool wake_one(LockState* self) {

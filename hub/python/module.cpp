@@ -497,8 +497,79 @@ PyObject* wait_writable(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   return wait_fd_entry(args, nargs, POLLOUT, "wait_writable");
 }
 
-// wait_any([(fd, events), ...], timeout=None) -> bool: True when one of
-// them is ready, False at the timeout. For select and poll.
+// The Waiter object (below); wait_any() also parks on one.
+struct WaiterObject {
+  PyObject_HEAD
+  uint64_t name;  // the parked greenlet's waiter name; 0 when nobody waits
+  uint64_t hub_serial;
+};
+
+PyTypeObject* g_waiter_type = nullptr;  // strong, for the life of the process
+
+void publish_waiter_name(void* ctx, uint64_t name) { static_cast<WaiterObject*>(ctx)->name = name; }
+
+// wait_any([(fd, events), ...], timeout=None, waiter=None) -> bool: True
+// when one of them is ready (or `waiter` was woken), False at the timeout.
+// For select and poll; a shared poll object passes a Waiter so that a
+// registration made meanwhile reaches the wait.
+PyObject* wait_any(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (!_PyArg_CheckPositional("wait_any", nargs, 1, 3)) return nullptr;
+  double timeout;
+  if (!parse_timeout(nargs > 1 ? args[1] : nullptr, &timeout)) return nullptr;
+  WaiterObject* waiter = nullptr;
+  if (nargs > 2 && args[2] != Py_None) {
+    if (!PyObject_TypeCheck(args[2], g_waiter_type)) {
+      PyErr_SetString(PyExc_TypeError, "wait_any(): waiter must be a Waiter");
+      return nullptr;
+    }
+    waiter = reinterpret_cast<WaiterObject*>(args[2]);
+    if (waiter->name) {
+      PyErr_SetString(PyExc_RuntimeError, "another greenlet is already waiting on this Waiter");
+      return nullptr;
+    }
+  }
+  if (!GreenHub::cooperative_here()) {
+    PyErr_SetString(PyExc_RuntimeError, "wait_any() needs a running hub in this thread");
+    return nullptr;
+  }
+  PyRef seq = PyRef::steal(PySequence_Fast(args[0], "wait_any() expects a sequence of (fd, events)"));
+  if (!seq) return nullptr;
+  std::vector<std::pair<int, uint32_t>> fds;
+  Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.get());
+  fds.reserve(n);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    int fd;
+    unsigned int events;
+    if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq.get(), i), "iI", &fd, &events)) return nullptr;
+    fds.emplace_back(fd, events);
+  }
+  GreenHub* hub = GreenHub::current();
+  PyRef keep_waiter = PyRef::borrow(reinterpret_cast<PyObject*>(waiter));  // must outlive the wait
+  if (waiter) waiter->hub_serial = hub->serial();
+  void (*publish)(void*, uint64_t) = waiter ? publish_waiter_name : nullptr;
+  WaitStatus status;
+  if (fds.empty() && !waiter && timeout >= 0) {
+    // Nothing to watch: a plain timed wait (select([], [], [], t)).
+    if (hub->sleep(timeout) == WaitStatus::kFailed) return nullptr;
+    Py_RETURN_FALSE;
+  }
+  if (fds.empty()) {
+    PyRef value;
+    status = hub->park(timeout, &value, publish, waiter);
+  } else {
+    status = hub->wait_any(fds, timeout, publish, waiter);
+  }
+  if (waiter) waiter->name = 0;
+  switch (status) {
+    case WaitStatus::kFailed:
+      return nullptr;
+    case WaitStatus::kTimedOut:
+      Py_RETURN_FALSE;
+    case WaitStatus::kReady:
+      break;
+  }
+  Py_RETURN_TRUE;
+}
 
 // time.sleep, cooperative inside a hub. `original` is the function it
 // replaces: outside a hub it is called unchanged.
@@ -575,16 +646,6 @@ PyObject* after_fork_in_child(PyObject*, PyObject*) {
 // One greenlet at a time parks on a Waiter; anyone in the hub's thread
 // wakes it with a value or an exception, other threads with
 // wake_threadsafe().
-
-struct WaiterObject {
-  PyObject_HEAD
-  uint64_t name;  // the parked greenlet's waiter name; 0 when nobody waits
-  uint64_t hub_serial;
-};
-
-PyTypeObject* g_waiter_type = nullptr;  // strong, for the life of the process
-
-void publish_waiter_name(void* ctx, uint64_t name) { static_cast<WaiterObject*>(ctx)->name = name; }
 
 PyObject* Waiter_wait(WaiterObject* self, PyObject* const* args, Py_ssize_t nargs) {
   if (!_PyArg_CheckPositional("wait", nargs, 0, 1)) return nullptr;
@@ -687,64 +748,6 @@ PyType_Slot g_waiter_slots[] = {
 
 PyType_Spec g_waiter_spec = {"_framework_core.Waiter", sizeof(WaiterObject), 0,
                              Py_TPFLAGS_DEFAULT, g_waiter_slots};
-
-// wait_any(fds, timeout=None, waiter=None): True when one of the fds is
-// ready (or `waiter` was woken), False at the timeout. A shared poll object
-// passes a Waiter so that a registration made meanwhile ends the wait.
-PyObject* wait_any(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-  if (!_PyArg_CheckPositional("wait_any", nargs, 1, 3)) return nullptr;
-  double timeout;
-  if (!parse_timeout(nargs > 1 ? args[1] : nullptr, &timeout)) return nullptr;
-  WaiterObject* waiter = nullptr;
-  if (nargs > 2 && args[2] != Py_None) {
-    if (!PyObject_TypeCheck(args[2], g_waiter_type)) {
-      PyErr_SetString(PyExc_TypeError, "wait_any(): waiter must be a Waiter");
-      return nullptr;
-    }
-    waiter = reinterpret_cast<WaiterObject*>(args[2]);
-    if (waiter->name) {
-      PyErr_SetString(PyExc_RuntimeError, "another greenlet is already waiting on this Waiter");
-      return nullptr;
-    }
-  }
-  if (!GreenHub::cooperative_here()) {
-    PyErr_SetString(PyExc_RuntimeError, "wait_any() needs a running hub in this thread");
-    return nullptr;
-  }
-  PyRef seq = PyRef::steal(PySequence_Fast(args[0], "wait_any() expects a sequence of (fd, events)"));
-  if (!seq) return nullptr;
-  std::vector<std::pair<int, uint32_t>> fds;
-  Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.get());
-  fds.reserve(n);
-  for (Py_ssize_t i = 0; i < n; ++i) {
-    int fd;
-    unsigned int events;
-    if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq.get(), i), "iI", &fd, &events)) return nullptr;
-    fds.emplace_back(fd, events);
-  }
-  GreenHub* hub = GreenHub::current();
-  PyRef keep_waiter = PyRef::borrow(reinterpret_cast<PyObject*>(waiter));  // must outlive the wait
-  if (waiter) waiter->hub_serial = hub->serial();
-  void (*publish)(void*, uint64_t) = waiter ? publish_waiter_name : nullptr;
-  WaitStatus status;
-  if (fds.empty()) {
-    // Nothing to watch: a plain timed wait (select([], [], [], t)).
-    PyRef value;
-    status = hub->park(timeout, &value, publish, waiter);
-  } else {
-    status = hub->wait_any(fds, timeout, publish, waiter);
-  }
-  if (waiter) waiter->name = 0;
-  switch (status) {
-    case WaitStatus::kFailed:
-      return nullptr;
-    case WaitStatus::kTimedOut:
-      Py_RETURN_FALSE;
-    case WaitStatus::kReady:
-      break;
-  }
-  Py_RETURN_TRUE;
-}
 
 // ---------------------------------------------------------------- module --
 
