@@ -362,6 +362,11 @@ def row_paramiko(interp, work, repeat):
     return _program(interp, "paramiko_threads.py")
 
 
+def row_processes(interp, work, repeat):
+    """ProcessPoolExecutor fed from a thread pool, multiprocessing.Pool (imap, map_async callback), a Queue read by a thread."""
+    return _program(interp, "processes_threads.py")
+
+
 def row_requests_threads(interp, work, repeat):
     """requests (urllib3) from an 8-thread pool, a Session per thread, against a ThreadingHTTPServer."""
     return _program(interp, "requests_threads.py")
@@ -379,6 +384,7 @@ ROWS = {
     "cheroot": row_cheroot,
     "pytest-xdist": row_pytest_xdist,
     "requests-threads": row_requests_threads,
+    "processes": row_processes,
     "redis": row_redis,
     "paramiko": row_paramiko,
 }
