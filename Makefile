@@ -4,7 +4,7 @@ PRESET ?= default
 BUILD := build/$(PRESET)
 TFPYTHON := $(BUILD)/tfpython
 
-.PHONY: deps build demo check test asan bench bench-quick conformance conformance-quick clean
+.PHONY: deps build demo check test asan bench bench-quick conformance conformance-quick matrix clean
 
 deps:
 	bash packaging/install-deps.sh
@@ -17,10 +17,12 @@ demo: build
 	$(TFPYTHON) examples/demo.py
 
 # Every test: GoogleTest (hub) + pytest under tfpython, via ctest; then the
-# conformance subset and the benchmarks' quick mode (no timing assertions).
+# conformance subset, the third-party matrix and the benchmarks' quick mode
+# (no timing assertions).
 check: build
 	ctest --test-dir $(BUILD) --output-on-failure
 	$(MAKE) --no-print-directory conformance-quick PRESET=$(PRESET)
+	$(MAKE) --no-print-directory matrix PRESET=$(PRESET)
 	$(MAKE) --no-print-directory bench-quick PRESET=$(PRESET)
 
 test: build
@@ -47,6 +49,11 @@ conformance: build
 conformance-quick: build
 	/usr/bin/python3.11 tests/conformance/run.py --tfpython $(TFPYTHON) --quick
 	TFPYTHON_BACKEND=epoll /usr/bin/python3.11 tests/conformance/run.py --tfpython $(TFPYTHON) --quick --output quick-epoll
+
+# Real third-party software under python3.11 and tfpython (tests/matrix/).
+matrix: build
+	TFPYTHON_MATRIX_DEPS=1 bash packaging/install-deps.sh
+	/usr/bin/python3.11 tests/matrix/run.py --tfpython $(TFPYTHON)
 
 clean:
 	rm -rf build

@@ -17,10 +17,19 @@ test_deps=(
 bench_deps=(
   python3-uvloop wrk hyperfine python3-matplotlib util-linux procps time
 )
+# The third-party matrix (tests/matrix/run.py, `make matrix`).
+matrix_deps=(
+  python3-tornado gunicorn python3-flask python3-django python3-twisted
+  python3-cheroot python3-waitress python3-pytest-xdist python3-execnet
+  python3-requests python3-redis redis-server python3-paramiko wrk
+)
 
 want=("${build_deps[@]}" "${test_deps[@]}")
 if [ "${1:-}" = "--bench" ] || [ "${TFPYTHON_BENCH_DEPS:-0}" = 1 ]; then
   want+=("${bench_deps[@]}")
+fi
+if [ "${1:-}" = "--matrix" ] || [ "${TFPYTHON_MATRIX_DEPS:-0}" = 1 ]; then
+  want+=("${matrix_deps[@]}")
 fi
 
 missing=()

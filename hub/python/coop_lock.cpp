@@ -63,8 +63,10 @@ CoopRLock* as_rlock(PyObject* o) { return reinterpret_cast<CoopRLock*>(o); }
 PyObject* g_main_greenlet = nullptr;  // strong
 unsigned long g_main_os_ident = 0;
 
-// The fiber or greenlet that is the current "thread"; empty (no error set)
-// when greenlet is not usable here.
+}  // namespace
+
+PyObject* main_thread_greenlet() { return g_main_greenlet; }
+
 PyRef current_thread_greenlet() {
   if (!greenlet::import_api()) {
     PyErr_Clear();
@@ -87,6 +89,8 @@ unsigned long current_ident() {
   PyRef g = current_thread_greenlet();
   return g ? reinterpret_cast<unsigned long>(g.get()) : PyThread_get_thread_ident();
 }
+
+namespace {
 
 // Wakes the first waiter that is still waiting; false when none is.
 bool wake_one(LockState* self) {

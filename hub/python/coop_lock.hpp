@@ -12,6 +12,13 @@
 
 namespace tf::core {
 
+// The fiber or greenlet that is the current "thread" (get_ident() is its
+// id()); empty (no error set) when greenlet is not usable here.
+PyRef current_thread_greenlet();
+// The program's greenlet, the main thread (borrowed; null before the hub).
+PyObject* main_thread_greenlet();
+unsigned long current_ident();
+
 // A new, unlocked cooperative lock.
 PyRef new_coop_lock();
 

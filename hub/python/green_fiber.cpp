@@ -3,10 +3,12 @@
 #include <structmember.h>
 
 #include <cstdlib>
+#include <utility>
 
 #include "hub/python/green_hub.hpp"
 #include "hub/python/greenlet_api.hpp"
 #include "hub/python/py_ref.hpp"
+#include "hub/python/thread_local.hpp"
 
 namespace tf::core::fiber {
 namespace {
@@ -27,6 +29,14 @@ void dealloc(PyObject* self) {
   // A parked fiber is only let go when its hub forgets it (a forked child):
   // its frames' references stay where they are, as a dead thread's would.
   release_saved(f);
+  release_thread_dict(std::exchange(f->thread_dict, nullptr));
+  if (RareThreadState* rare = std::exchange(f->rare, nullptr)) {
+    Py_XDECREF(rare->c_profileobj);
+    Py_XDECREF(rare->c_traceobj);
+    Py_XDECREF(rare->async_gen_firstiter);
+    Py_XDECREF(rare->async_gen_finalizer);
+    delete rare;
+  }
   Py_TYPE(self)->tp_free(self);
 }
 
@@ -96,7 +106,53 @@ PyObject* create(PyObject* function, PyObject* args, PyObject* kwargs) {
   f->saved_size = 0;
   f->waiter = 0;
   f->state = State::kNew;
+  // Above any id CPython gives a thread state (a counter from 1), and never
+  // reused: asyncio caches the running loop's holder by this id.
+  static uint64_t next_thread_id = uint64_t{1} << 62;
+  f->thread_id = ++next_thread_id;
+  f->thread_dict = nullptr;
+  f->rare = nullptr;
   return reinterpret_cast<PyObject*>(f);
+}
+
+namespace {
+
+bool has_rare_state(const PyThreadState* ts) {
+  return ts->c_profilefunc || ts->c_tracefunc || ts->c_profileobj || ts->c_traceobj || ts->tracing ||
+         ts->coroutine_origin_tracking_depth || ts->async_gen_firstiter || ts->async_gen_finalizer;
+}
+
+void swap_rare_state(PyThreadState* ts, RareThreadState* r) {
+  std::swap(ts->c_profilefunc, r->c_profilefunc);
+  std::swap(ts->c_tracefunc, r->c_tracefunc);
+  std::swap(ts->c_profileobj, r->c_profileobj);
+  std::swap(ts->c_traceobj, r->c_traceobj);
+  std::swap(ts->tracing, r->tracing);
+  std::swap(ts->tracing_what, r->tracing_what);
+  std::swap(ts->coroutine_origin_tracking_depth, r->coroutine_origin_tracking_depth);
+  std::swap(ts->async_gen_firstiter, r->async_gen_firstiter);
+  std::swap(ts->async_gen_finalizer, r->async_gen_finalizer);
+}
+
+}  // namespace
+
+void swap_thread_state(PyThreadState* ts, ThreadFiber* f) {
+  std::swap(ts->id, f->thread_id);
+  std::swap(ts->dict, f->thread_dict);
+  if (!f->rare && !has_rare_state(ts)) return;  // the usual case: nothing set on either side
+  if (!f->rare) f->rare = new RareThreadState();
+  swap_rare_state(ts, f->rare);
+}
+
+void clear_thread_own_state(PyThreadState* ts) {
+  // Each step may run Python code (finalizers); what it leaves is cleared
+  // by the next fiber-end or the fiber's dealloc.
+  release_thread_dict(std::exchange(ts->dict, nullptr));
+  if (ts->c_profilefunc || ts->c_profileobj) PyEval_SetProfile(nullptr, nullptr);
+  if (ts->c_tracefunc || ts->c_traceobj) PyEval_SetTrace(nullptr, nullptr);
+  Py_CLEAR(ts->async_gen_firstiter);
+  Py_CLEAR(ts->async_gen_finalizer);
+  ts->coroutine_origin_tracking_depth = 0;
 }
 
 namespace {
@@ -191,7 +247,10 @@ void PyStateSnapshot::restore(PyThreadState* ts) {
 }
 
 void begin_thread_state(PyThreadState* ts, _PyCFrame* root) {
-  *root = *ts->cframe;  // the hub's tracing state
+  *root = *ts->cframe;
+  // A new thread traces only once it asks to (threading.settrace's hook
+  // does, in Thread._bootstrap_inner): swap_thread_state gave it none.
+  root->use_tracing = 0;
   root->previous = &ts->root_cframe;
   root->current_frame = nullptr;
   ts->cframe = root;

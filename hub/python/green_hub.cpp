@@ -515,7 +515,8 @@ WaitStatus GreenHub::wait_fd(int fd, uint32_t poll_mask, double timeout, int32_t
   return status;
 }
 
-WaitStatus GreenHub::wait_any(const std::vector<std::pair<int, uint32_t>>& fds, double timeout) {
+WaitStatus GreenHub::wait_any(const std::vector<std::pair<int, uint32_t>>& fds, double timeout,
+                               void (*publish)(void*, uint64_t), void* ctx) {
   if (!loop_ready()) return WaitStatus::kFailed;
   WaiterSlot& w = begin_wait();
   uint64_t name = w.name();
@@ -532,8 +533,19 @@ WaitStatus GreenHub::wait_any(const std::vector<std::pair<int, uint32_t>>& fds, 
     }
   }
   if (timeout >= 0) w.value.timer = loop_->add_timer(deadline_after(timeout), name);
+  if (publish) publish(ctx, name);
   WaitResult done;
   return finish_wait(name, &done);
+}
+
+bool GreenHub::watch_also(uint64_t waiter, int fd, uint32_t poll_mask) {
+  WaiterSlot* w = waiters_.find(waiter);
+  if (!w || w->value.fired) return false;
+  track_fd(fd, waiter);
+  uint64_t op = loop_->start_poll(fd, poll_mask, waiter);
+  if (!w->value.more) w->value.more = std::make_unique<std::vector<std::pair<int, uint64_t>>>();
+  w->value.more->emplace_back(fd, op);
+  return true;
 }
 
 WaitStatus GreenHub::wait_accept(int fd, int accept_flags, double timeout, int32_t* result,
@@ -614,6 +626,7 @@ void GreenHub::resume_fiber(PyObject* fiber, PyObject* exception) {
   PyThreadState* ts = PyThreadState_Get();
   {
     fiber::PyStateSnapshot hub_state(ts);
+    fiber::swap_thread_state(ts, f);  // the fiber's own dict, id, trace functions...
     if (f->state == fiber::State::kNew) {
       f->state = fiber::State::kRunning;
       fibers_->start(thread_fiber_main, this);
@@ -622,6 +635,7 @@ void GreenHub::resume_fiber(PyObject* fiber, PyObject* exception) {
       --parked_fibers_;
       fibers_->resume(f->saved, f->saved_size);
     }
+    fiber::swap_thread_state(ts, f);  // ...and the hub's back
     hub_state.restore(ts);
   }
   running_fiber_.reset();

@@ -128,8 +128,16 @@ class GreenHub final : public hub::Loop::Events {
   WaitStatus wait_fd(int fd, uint32_t poll_mask, double timeout, int32_t* revents, uint64_t file_key = 0);
   // Waits until any of the fds reports one of its events (select, poll):
   // one poll per fd, all owned by one waiter; the first completion wakes it
-  // and the rest are cancelled.
-  WaitStatus wait_any(const std::vector<std::pair<int, uint32_t>>& fds, double timeout);
+  // and the rest are cancelled. `publish(ctx, name)`, if given, runs before
+  // switching away, so that a wake(name) (a registration changed while a
+  // thread waits in a shared poll object) ends the wait too.
+  WaitStatus wait_any(const std::vector<std::pair<int, uint32_t>>& fds, double timeout,
+                      void (*publish)(void* ctx, uint64_t name) = nullptr, void* ctx = nullptr);
+  // Adds `fd` to what the wait `waiter` (a wait_any's, not yet woken)
+  // watches: a registration made in a shared poll object while a thread
+  // waits in it, at the cost of one poll, not a new wait on every fd.
+  // False if that wait is over (or woken) already.
+  bool watch_also(uint64_t waiter, int fd, uint32_t poll_mask);
   // Accepts through the ring (for listeners in blocking mode, where a
   // non-blocking try is impossible). *result: new fd or -errno.
   WaitStatus wait_accept(int fd, int accept_flags, double timeout, int32_t* result,

@@ -279,6 +279,9 @@ void thread_fiber_main(void* arg) {
   ++g_live_threads;
   call_thread_function(f, thrown);
   --g_live_threads;
+  // As PyThreadState_Clear at a thread's end: its locals go before join()
+  // returns.
+  fiber::clear_thread_own_state(ts);
   if (!end_thread(f)) _PyErr_WriteUnraisableMsg("at the end of a thread", fiber_object);
   fiber::end_thread_state(ts);
   hub->exit_fiber();

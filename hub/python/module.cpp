@@ -16,6 +16,7 @@
 #include "hub/python/greenlet_api.hpp"
 #include "hub/python/module.hpp"
 #include "hub/python/coop_lock.hpp"
+#include "hub/python/thread_local.hpp"
 #include "hub/python/green_thread.hpp"
 #include "hub/python/hidden_frames.hpp"
 #include "hub/python/socket_ops.hpp"
@@ -527,12 +528,37 @@ PyObject* wait_writable(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   return wait_fd_entry(args, nargs, POLLOUT, "wait_writable");
 }
 
-// wait_any([(fd, events), ...], timeout=None) -> bool: True when one of
-// them is ready, False at the timeout. For select and poll.
+// The Waiter object (below); wait_any() also parks on one.
+struct WaiterObject {
+  PyObject_HEAD
+  uint64_t name;  // the parked greenlet's waiter name; 0 when nobody waits
+  uint64_t hub_serial;
+};
+
+PyTypeObject* g_waiter_type = nullptr;  // strong, for the life of the process
+
+void publish_waiter_name(void* ctx, uint64_t name) { static_cast<WaiterObject*>(ctx)->name = name; }
+
+// wait_any([(fd, events), ...], timeout=None, waiter=None) -> bool: True
+// when one of them is ready (or `waiter` was woken), False at the timeout.
+// For select and poll; a shared poll object passes a Waiter so that a
+// registration made meanwhile reaches the wait.
 PyObject* wait_any(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-  if (!_PyArg_CheckPositional("wait_any", nargs, 1, 2)) return nullptr;
+  if (!_PyArg_CheckPositional("wait_any", nargs, 1, 3)) return nullptr;
   double timeout;
   if (!parse_timeout(nargs > 1 ? args[1] : nullptr, &timeout)) return nullptr;
+  WaiterObject* waiter = nullptr;
+  if (nargs > 2 && args[2] != Py_None) {
+    if (!PyObject_TypeCheck(args[2], g_waiter_type)) {
+      PyErr_SetString(PyExc_TypeError, "wait_any(): waiter must be a Waiter");
+      return nullptr;
+    }
+    waiter = reinterpret_cast<WaiterObject*>(args[2]);
+    if (waiter->name) {
+      PyErr_SetString(PyExc_RuntimeError, "another greenlet is already waiting on this Waiter");
+      return nullptr;
+    }
+  }
   if (!GreenHub::cooperative_here()) {
     PyErr_SetString(PyExc_RuntimeError, "wait_any() needs a running hub in this thread");
     return nullptr;
@@ -548,18 +574,24 @@ PyObject* wait_any(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq.get(), i), "iI", &fd, &events)) return nullptr;
     fds.emplace_back(fd, events);
   }
-  if (fds.empty()) {
+  GreenHub* hub = GreenHub::current();
+  PyRef keep_waiter = PyRef::borrow(reinterpret_cast<PyObject*>(waiter));  // must outlive the wait
+  if (waiter) waiter->hub_serial = hub->serial();
+  void (*publish)(void*, uint64_t) = waiter ? publish_waiter_name : nullptr;
+  WaitStatus status;
+  if (fds.empty() && !waiter && timeout >= 0) {
     // Nothing to watch: a plain timed wait (select([], [], [], t)).
-    if (timeout < 0) {
-      PyRef value;
-      return GreenHub::current()->park(-1, &value, nullptr, nullptr) == WaitStatus::kFailed
-                 ? nullptr
-                 : Py_NewRef(Py_True);
-    }
-    if (GreenHub::current()->sleep(timeout) == WaitStatus::kFailed) return nullptr;
+    if (hub->sleep(timeout) == WaitStatus::kFailed) return nullptr;
     Py_RETURN_FALSE;
   }
-  switch (GreenHub::current()->wait_any(fds, timeout)) {
+  if (fds.empty()) {
+    PyRef value;
+    status = hub->park(timeout, &value, publish, waiter);
+  } else {
+    status = hub->wait_any(fds, timeout, publish, waiter);
+  }
+  if (waiter) waiter->name = 0;
+  switch (status) {
     case WaitStatus::kFailed:
       return nullptr;
     case WaitStatus::kTimedOut:
@@ -646,14 +678,6 @@ PyObject* after_fork_in_child(PyObject*, PyObject*) {
 // wakes it with a value or an exception, other threads with
 // wake_threadsafe().
 
-struct WaiterObject {
-  PyObject_HEAD
-  uint64_t name;  // the parked greenlet's waiter name; 0 when nobody waits
-  uint64_t hub_serial;
-};
-
-void publish_waiter_name(void* ctx, uint64_t name) { static_cast<WaiterObject*>(ctx)->name = name; }
-
 PyObject* Waiter_wait(WaiterObject* self, PyObject* const* args, Py_ssize_t nargs) {
   if (!_PyArg_CheckPositional("wait", nargs, 0, 1)) return nullptr;
   double timeout;
@@ -709,6 +733,23 @@ PyObject* Waiter_wake_threadsafe(WaiterObject* self, PyObject* const* args, Py_s
   Py_RETURN_TRUE;
 }
 
+// watch_also(fd, events): the wait_any() parked on this Waiter watches fd
+// too; False if none is parked on it in this thread's hub.
+PyObject* Waiter_watch_also(WaiterObject* self, PyObject* const* args, Py_ssize_t nargs) {
+  if (!_PyArg_CheckPositional("watch_also", nargs, 2, 2)) return nullptr;
+  long fd = PyLong_AsLong(args[0]);
+  if (fd == -1 && PyErr_Occurred()) return nullptr;
+  if (fd < 0 || fd > INT_MAX) {
+    PyErr_SetString(PyExc_ValueError, "watch_also(): not a file descriptor");
+    return nullptr;
+  }
+  unsigned long events = PyLong_AsUnsignedLong(args[1]);
+  if (events == static_cast<unsigned long>(-1) && PyErr_Occurred()) return nullptr;
+  GreenHub* hub = GreenHub::current();
+  if (!self->name || !hub || hub->serial() != self->hub_serial || !hub->running()) Py_RETURN_FALSE;
+  return PyBool_FromLong(hub->watch_also(self->name, static_cast<int>(fd), static_cast<uint32_t>(events)));
+}
+
 PyObject* Waiter_get_waiting(WaiterObject* self, void*) { return PyBool_FromLong(self->name != 0); }
 
 PyMethodDef g_waiter_methods[] = {
@@ -720,6 +761,9 @@ PyMethodDef g_waiter_methods[] = {
      "throw(exc): resume the parked greenlet by raising exc."},
     {"wake_threadsafe", reinterpret_cast<PyCFunction>(Waiter_wake_threadsafe), METH_FASTCALL,
      "wake_threadsafe(value=None): wake() from any OS thread."},
+    {"watch_also", reinterpret_cast<PyCFunction>(Waiter_watch_also), METH_FASTCALL,
+     "watch_also(fd, events): the wait_any() parked on this Waiter also ends when fd reports events;\n"
+     "False if no such wait is parked in this thread's hub."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyGetSetDef g_waiter_getset[] = {
@@ -781,7 +825,8 @@ PyMethodDef g_methods[] = {
      "wait_writable(fd, timeout=None) -> bool (False on timeout)"},
     {"make_sleep", make_sleep, METH_O, "make_sleep(original): a cooperative time.sleep."},
     {"wait_any", reinterpret_cast<PyCFunction>(wait_any), METH_FASTCALL,
-     "wait_any([(fd, events), ...], timeout=None) -> bool (False on timeout)"},
+     "wait_any([(fd, events), ...], timeout=None, waiter=None) -> bool (False on timeout; True when an fd\n"
+     "is ready or waiter was woken)"},
     {"_after_fork_in_child", after_fork_in_child, METH_NOARGS, nullptr},
     {"make_find_and_load", make_find_and_load, METH_VARARGS,
      "make_find_and_load(original, pending, apply): importlib's _find_and_load that patches\n"
@@ -800,8 +845,9 @@ int add_objects(PyObject* m) {
   if (!DeadlockError || PyModule_AddObjectRef(m, "DeadlockError", DeadlockError) < 0) return -1;
   g_timed_out = PyObject_CallNoArgs(reinterpret_cast<PyObject*>(&PyBaseObject_Type));
   if (!g_timed_out || PyModule_AddObjectRef(m, "TIMED_OUT", g_timed_out) < 0) return -1;
-  PyObject* waiter_type = PyType_FromSpec(&g_waiter_spec);
-  if (!waiter_type || PyModule_AddObject(m, "Waiter", waiter_type) < 0) return -1;
+  if (!g_waiter_type) g_waiter_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&g_waiter_spec));
+  if (!g_waiter_type || PyModule_AddObjectRef(m, "Waiter", reinterpret_cast<PyObject*>(g_waiter_type)) < 0)
+    return -1;
   PyRef time = PyRef::steal(PyImport_ImportModule("time"));
   if (!time) return -1;
   g_original_sleep = PyObject_GetAttrString(time.get(), "sleep");
@@ -818,7 +864,7 @@ PyObject* init_module() {
   if (apply_backend_preference() < 0) return nullptr;
   PyRef m = PyRef::steal(PyModule_Create(&g_module));
   if (!m || add_objects(m.get()) < 0 || add_socket_ops(m.get()) < 0 ||
-      add_hidden_frames(m.get()) < 0 || add_coop_lock(m.get()) < 0 ||
+      add_hidden_frames(m.get()) < 0 || add_coop_lock(m.get()) < 0 || add_thread_local(m.get()) < 0 ||
       add_green_thread(m.get()) < 0)
     return nullptr;
   return m.release();

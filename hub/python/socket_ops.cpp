@@ -117,6 +117,15 @@ bool wait_ready(SockObject* s, short events, const Deadline& deadline) {
 
 bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 
+// A socket in blocking mode (timeout None) whose fd is non-blocking all the
+// same (fromfd() of a non-blocking socket, an inherited fd, another
+// library's fcntl): as under python3, the fd's own flag rules and a call
+// that would block raises BlockingIOError. Asked only once a call found
+// nothing to do, so it costs nothing on the path that does not wait.
+bool fd_says_dont_wait(SockObject* s) {
+  return s->sock_timeout < 0 && (::fcntl(s->sock_fd, F_GETFL) & O_NONBLOCK);
+}
+
 // A socket whose recv() found nothing the last time it was tried (a
 // ping-pong peer that has not answered yet) is waited on first: the try
 // would fail again and cost a syscall. Every 16th such recv tries first
@@ -170,8 +179,9 @@ Py_ssize_t recv_cooperative(SockObject* s, char* buf, Py_ssize_t n, int flags) {
   for (;;) {
     ssize_t r = ::recv(s->sock_fd, buf + total, static_cast<size_t>(n - total), flags | MSG_DONTWAIT);
     int err = r < 0 ? errno : 0;
+    bool dont_wait = r < 0 && would_block(err) && fd_says_dont_wait(s);
     if (tried) {
-      t_recv_habits.note_try(s->sock_fd, r < 0 && would_block(err));
+      t_recv_habits.note_try(s->sock_fd, r < 0 && would_block(err) && !dont_wait);
       tried = false;
     }
     if (r >= 0) {
@@ -190,7 +200,7 @@ Py_ssize_t recv_cooperative(SockObject* s, char* buf, Py_ssize_t n, int flags) {
       if (PyErr_CheckSignals() < 0) return -1;
       continue;
     }
-    if (would_block(err) && !(flags & MSG_DONTWAIT)) {
+    if (would_block(err) && !(flags & MSG_DONTWAIT) && !dont_wait) {
       if (!wait_ready(s, POLLIN, deadline)) return -1;
       continue;
     }
@@ -210,7 +220,7 @@ Py_ssize_t send_cooperative(SockObject* s, const char* buf, Py_ssize_t n, int fl
       if (PyErr_CheckSignals() < 0) return -1;
       continue;
     }
-    if (would_block(err) && !(flags & MSG_DONTWAIT)) {
+    if (would_block(err) && !(flags & MSG_DONTWAIT) && !fd_says_dont_wait(s)) {
       if (!wait_ready(s, POLLOUT, deadline)) return -1;
       continue;
     }
@@ -355,7 +365,10 @@ PyObject* sock_accept(PyObject* self, PyObject* args) {
   OrphanConnection orphan;
   if (hub->take_orphan(s->sock_fd, &orphan)) return accepted(orphan.fd, orphan.address, orphan.address_len, family);
   Deadline deadline(s);
-  if (s->sock_timeout < 0) {
+  // (A blocking listener whose fd is non-blocking all the same is tried
+  // once, as under python3: one fcntl per accept in blocking mode.)
+  bool fd_nonblocking = fd_says_dont_wait(s);
+  if (s->sock_timeout < 0 && !fd_nonblocking) {
     // A blocking listener cannot be tried without blocking the hub: the
     // kernel accepts for us (and a late accept is kept as an orphan).
     int32_t res;
@@ -386,7 +399,7 @@ PyObject* sock_accept(PyObject* self, PyObject* args) {
       if (PyErr_CheckSignals() < 0) return nullptr;
       continue;
     }
-    if (would_block(err)) {
+    if (would_block(err) && !fd_nonblocking) {
       if (!wait_ready(s, POLLIN, deadline)) return nullptr;
       continue;
     }
@@ -516,7 +529,7 @@ PyObject* sock_io(PyObject*, PyObject* args) {
     s->sock_timeout = 0;  // CPython must not poll on its own
     PyObject* r = PyObject_Call(method, call_args.get(), nullptr);
     s->sock_timeout = saved;
-    if (r || !PyErr_ExceptionMatches(PyExc_BlockingIOError)) return r;
+    if (r || !PyErr_ExceptionMatches(PyExc_BlockingIOError) || fd_says_dont_wait(s)) return r;
     PyErr_Clear();
     if (!GreenHub::cooperative_here()) {
       PyErr_SetString(PyExc_RuntimeError, "sock_io() outside the hub");
@@ -597,6 +610,7 @@ PyObject* set_ssl_errors(PyObject*, PyObject* args) {
 PyObject* fd_closing(PyObject*, PyObject* arg) {
   int fd = _PyLong_AsInt(arg);
   if (fd == -1 && PyErr_Occurred()) return nullptr;
+  t_recv_habits.note_try(fd, false);  // the next socket with this number learns afresh
   GreenHub* hub = GreenHub::current();
   if (!hub || fd < 0) Py_RETURN_NONE;
   PyRef exc = PyRef::steal(PyObject_CallFunction(PyExc_OSError, "is", EBADF,

@@ -5,7 +5,9 @@ also gives python3's exact errors for bad input). Only if nothing is ready
 does the greenlet wait: one poll per fd on the ring, all owned by one
 waiter, the rest cancelled at the first completion; then the original
 call with a zero timeout collects everything that is ready. No polling
-loop anywhere.
+loop anywhere. A poll object (and so a selector) shared between threads
+sees registrations made while a thread waits in it, as epoll does: the
+change ends the wait, which starts over on the new set.
 """
 import math
 import operator
@@ -16,6 +18,7 @@ from theframework._core import core, hidden
 POLLIN, POLLPRI, POLLOUT = 0x001, 0x002, 0x004
 _hub_is_running = core.hub_is_running
 _wait_any = core.wait_any
+_Waiter = core.Waiter
 _yield_if_due = core.yield_if_due
 _MAX_SECONDS = (2**63 - 1) / 1e9  # _PyTime_t nanoseconds
 
@@ -77,7 +80,7 @@ def make_poll(original_poll):
     class poll:
         """select.poll(), cooperative inside the hub."""
 
-        __slots__ = ("_poll", "_masks", "_polling", "__weakref__")
+        __slots__ = ("_poll", "_masks", "_polling", "_waiter", "__weakref__")
 
         def __init__(self, *args):
             if len(args) != 1 or type(args[0]) is not original_type:
@@ -85,18 +88,40 @@ def make_poll(original_poll):
             self._poll = args[0]
             self._masks = {}
             self._polling = False
+            self._waiter = None  # while a thread waits in poll(): what ends that wait
+
+        # A thread waiting in poll() sees a change at once, as an
+        # epoll_wait() does: a new registration or mask is added to its
+        # wait (one more poll); an unregistration ends the wait, which
+        # starts over without the fd (so a close of it that follows cannot
+        # reach the wait).
 
         def register(self, fd, eventmask=POLLIN | POLLPRI | POLLOUT, /):
             self._poll.register(fd, eventmask)
-            self._masks[_fileno(fd)] = eventmask
+            fd = _fileno(fd)
+            self._masks[fd] = eventmask
+            self._watch(fd, eventmask)
 
         def modify(self, fd, eventmask, /):
             self._poll.modify(fd, eventmask)
-            self._masks[_fileno(fd)] = eventmask
+            fd = _fileno(fd)
+            self._masks[fd] = eventmask
+            self._watch(fd, eventmask)
 
         def unregister(self, fd, /):
             self._poll.unregister(fd)
             del self._masks[_fileno(fd)]
+            self._restart_wait()
+
+        def _watch(self, fd, eventmask):
+            waiter = self._waiter
+            if waiter is not None and not waiter.watch_also(fd, eventmask):
+                self._restart_wait()
+
+        def _restart_wait(self):
+            waiter = self._waiter
+            if waiter is not None and not waiter.wake():
+                waiter.wake_threadsafe()  # the waiter's hub is another OS thread's
 
         def poll(self, timeout=None, /):
             if not _hub_is_running():
@@ -116,13 +141,17 @@ def make_poll(original_poll):
                 _yield_if_due()
                 return ready
             deadline = None if ms < 0 else _time.monotonic() + ms / 1000.0
-            while True:
-                left = None if deadline is None else max(0.0, deadline - _time.monotonic())
-                if not _wait_any(list(self._masks.items()), left):
-                    return []
-                ready = self._poll.poll(0)
-                if ready:
-                    return ready
+            self._waiter = waiter = _Waiter()
+            try:
+                while True:
+                    left = None if deadline is None else max(0.0, deadline - _time.monotonic())
+                    if not _wait_any(list(self._masks.items()), left, waiter):
+                        return []
+                    ready = self._poll.poll(0)
+                    if ready:
+                        return ready
+            finally:
+                self._waiter = None
 
     poll.__module__ = "select"
     hidden(poll)

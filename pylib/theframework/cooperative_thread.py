@@ -11,7 +11,6 @@ blocks on an original lock of its own, and a greenlet it must wake is woken
 through the hub's eventfd.
 """
 import sys
-from _weakref import ref as _weakref
 
 from greenlet import getcurrent
 
@@ -121,113 +120,14 @@ def make_excepthook(original, args_type):
 
 # --------------------------------------------------------------- local --
 
-class _Dicts(dict):
-    """thread id (of a fiber or greenlet) -> (weakref to it, its
-    attributes); a dict subclass so that the cleanup callbacks can hold it
-    weakly."""
-
-
-class local:
-    """threading.local with one set of attributes per thread (fiber or
-    greenlet)."""
-
-    __slots__ = ("_local__dicts", "_local__args", "__weakref__")
-
-    def __new__(cls, /, *args, **kw):
-        if (args or kw) and (cls.__init__ is object.__init__):
-            raise TypeError("Initialization arguments are not supported")
-        self = object.__new__(cls)
-        object.__setattr__(self, "_local__dicts", _Dicts())
-        object.__setattr__(self, "_local__args", (args, kw))
-        return self
-
-    def _local__dict(self):
-        dicts = object.__getattribute__(self, "_local__dicts")
-        g = _current_thread_greenlet()
-        key = id(g)
-        entry = dicts.get(key)
-        if entry is not None:
-            return entry[1], False
-        d = {}
-
-        def forget(_, key=key, dicts_ref=_weakref(dicts)):
-            dicts = dicts_ref()
-            if dicts is not None:
-                dicts.pop(key, None)
-        dicts[key] = (_weakref(g, forget), d)
-        return d, True
-
-    def __getattribute__(self, name):
-        if name in ("_local__dicts", "_local__args", "_local__dict", "__class__"):
-            return object.__getattribute__(self, name)
-        d, new = object.__getattribute__(self, "_local__dict")()
-        if new:
-            _local_init(self, d)
-        if name == "__dict__":
-            return d
-        try:
-            return d[name]
-        except KeyError:
-            pass
-        return _local_lookup(self, name)
-
-    def __setattr__(self, name, value):
-        if name == "__dict__":
-            raise AttributeError("%r object attribute '__dict__' is read-only" % self.__class__.__name__)
-        d, new = object.__getattribute__(self, "_local__dict")()
-        if new:
-            _local_init(self, d)
-        descriptor = _class_attribute(type(self), name)
-        if descriptor is not None and hasattr(descriptor, "__set__"):
-            descriptor.__set__(self, value)
-            return
-        d[name] = value
-
-    def __delattr__(self, name):
-        if name == "__dict__":
-            raise AttributeError("%r object attribute '__dict__' is read-only" % self.__class__.__name__)
-        d, new = object.__getattribute__(self, "_local__dict")()
-        if new:
-            _local_init(self, d)
-        try:
-            del d[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-def _class_attribute(cls, name):
-    for klass in cls.__mro__:
-        if name in klass.__dict__:
-            return klass.__dict__[name]
-    return None
-
-
-def _local_lookup(self, name):
-    attr = _class_attribute(type(self), name)
-    if attr is None:
-        raise AttributeError("%r object has no attribute %r" % (type(self).__name__, name))
-    if hasattr(attr, "__get__"):
-        return attr.__get__(self, type(self))
-    return attr
-
-
-def _local_init(self, d):
-    args, kw = object.__getattribute__(self, "_local__args")
-    init = type(self).__init__
-    if init is not object.__init__:
-        init(self, *args, **kw)
+#: _thread._local in C (hub/python/thread_local.cpp): python3's type, with
+#: one dict per thread as tfpython counts threads (fiber, main, greenlet).
+local = core.local
 
 
 # ------------------------------------------------------------- install --
 
 excepthook = None  # set by install()
-
-
-def _named_like_thread():
-    """What replaces _thread's types carries their module and name
-    (threading's __all__ test, pickling errors); the C ones do already."""
-    local.__module__ = "_thread"
-    local.__qualname__ = local.__name__ = "_local"
 
 
 def install(thread_module):
@@ -259,5 +159,3 @@ def install(thread_module):
         "interrupt_main": make_interrupt_main(thread_module.interrupt_main),
     }
 
-
-_named_like_thread()

@@ -361,6 +361,37 @@ CASES = [
     C("c-current-frames", "-c",
       "import sys, threading\nframes = sys._current_frames()\n"
       "print(len(frames), frames[threading.get_ident()] is sys._getframe())"),
+    C("c-thread-state-per-thread", "-c",
+      "import asyncio, decimal, sys, threading\n"
+      "class L(threading.local):\n    x = None\n"
+      "out = []\n"
+      "def body():\n"
+      "    out.append((L().x, sys.gettrace(), sys.get_asyncgen_hooks().firstiter,\n"
+      "                sys.get_coroutine_origin_tracking_depth(), decimal.getcontext().prec))\n"
+      "    try:\n        asyncio.get_running_loop()\n    except RuntimeError as e:\n        out.append(str(e))\n"
+      "async def main():\n"
+      "    sys.set_coroutine_origin_tracking_depth(2)\n"
+      "    decimal.getcontext().prec = 7\n"
+      "    t = threading.Thread(target=body); t.start(); t.join()\n"
+      "sys.settrace(lambda *a: None)\nsys.settrace(None)\n"
+      "asyncio.run(main())\nprint(out)"),
+    C("c-async-exc-fiber-thread", "-c",
+      "import ctypes, threading, time\n"
+      "stop = threading.Event()\n"
+      "def body():\n"
+      "    try:\n        while not stop.is_set():\n            time.sleep(0.01)\n"
+      "    except ZeroDivisionError:\n        print('raised in the thread')\n"
+      "t = threading.Thread(target=body); t.start()\n"
+      "n = ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(t.ident), ctypes.py_object(ZeroDivisionError))\n"
+      "print('thread states found:', n)\n"
+      "time.sleep(0.1); stop.set(); t.join()"),
+    C("c-sqlite-check-same-thread", "-c",
+      "import sqlite3, threading\n"
+      "c = sqlite3.connect(':memory:')\n"
+      "def body():\n"
+      "    try:\n        c.execute('select 1'); print('used from another thread')\n"
+      "    except sqlite3.ProgrammingError as e:\n        print('ProgrammingError')\n"
+      "t = threading.Thread(target=body); t.start(); t.join()"),
     C("c-excepthook", "-c",
       "import sys\nsys.excepthook = lambda t, v, tb: print('hooked', t.__name__, v, file=sys.stderr)\n"
       "raise ValueError('for the hook')"),
@@ -963,6 +994,11 @@ KNOWN_DIFFERENCES = {
                                      "a thread run (python3 switches threads every 5 ms)",
     "c-faulthandler-all-threads": "faulthandler walks OS threads; fiber-threads are not listed",
     "c-current-frames": "sys._current_frames() is keyed by OS thread, get_ident() by greenlet",
+    "c-sqlite-check-same-thread": "C code that keys on PyThread_get_thread_ident() (sqlite3's "
+                                  "check_same_thread) sees one thread: the OS thread all fiber-threads share",
+    "c-async-exc-fiber-thread": "PyThreadState_SetAsyncExc finds thread states by OS thread id; a fiber-thread "
+                                "has its own dict, id, tracing and hooks swapped into its OS thread's state, "
+                                "not a thread state of its own, so it is not found (0)",
     "c-signal-handler-runs-in-main-thread": "a handler runs in whichever fiber-thread is running; what it "
                                             "raises is delivered to the main greenlet",
     "c-interrupt-main-during-sleep-no-wakeup": "_thread.interrupt_main() from a fiber-thread interrupts "

@@ -160,3 +160,79 @@ def test_selector_closed_while_in_use(in_hub):
         sel.register(b, selectors.EVENT_READ)
     a.close()
     b.close()
+
+
+def _in_fiber_thread_soon(fn, delay):
+    import threading
+
+    import _framework_core
+    kinds = []
+
+    def body():
+        kinds.append(type(_framework_core.thread_greenlet()).__name__)
+        time.sleep(delay)
+        fn()
+    t = threading.Thread(target=body)
+    t.start()
+    return t, kinds
+
+
+def test_a_registration_made_while_another_thread_waits_is_seen(in_hub):
+    # gunicorn's gthread worker: the main thread waits in select(), a worker
+    # thread registers a kept-alive connection that is already readable.
+    sel = selectors.DefaultSelector()
+    a, b = socket.socketpair()
+    b.send(b"x")
+    t, kinds = _in_fiber_thread_soon(lambda: sel.register(a, selectors.EVENT_READ, "conn"), 0.05)
+    start = time.monotonic()
+    events = sel.select(2.0)
+    elapsed = time.monotonic() - start
+    t.join()
+    assert kinds == ["ThreadFiber"]
+    assert [(key.fileobj, key.data, mask) for key, mask in events] == [(a, "conn", selectors.EVENT_READ)]
+    assert elapsed < 1.0
+
+
+def _select_on_two_while_a_thread_unregisters_one(close_it):
+    """The main thread waits on a and c; a thread unregisters a (and closes
+    it, or makes it readable), then makes c readable: only c is reported."""
+    sel = selectors.DefaultSelector()
+    a, b = socket.socketpair()
+    c, d = socket.socketpair()
+    sel.register(a, selectors.EVENT_READ)
+    sel.register(c, selectors.EVENT_READ)
+
+    def change():
+        sel.unregister(a)
+        if close_it:
+            a.close()  # python3's epoll forgot it: the close cannot reach the wait
+            time.sleep(0.02)
+        else:
+            b.send(b"x")  # a is ready, but no longer registered
+        d.send(b"y")
+    t, _ = _in_fiber_thread_soon(change, 0.05)
+    events = sel.select(2.0)
+    t.join()
+    assert [key.fileobj for key, _ in events] == [c]
+
+
+def test_an_unregistration_made_while_another_thread_waits_is_seen(in_hub):
+    _select_on_two_while_a_thread_unregisters_one(close_it=False)
+
+
+def test_a_modify_while_waiting_and_an_empty_poll_object(in_hub):
+    p = select.poll()
+    a, b = socket.socketpair()
+    t, _ = _in_fiber_thread_soon(lambda: p.register(a, select.POLLOUT), 0.05)
+    start = time.monotonic()
+    assert p.poll(2000) == [(a.fileno(), select.POLLOUT)]  # nothing was registered when it began
+    assert time.monotonic() - start < 1.0
+    t.join()
+    p.modify(a, select.POLLIN)
+    t, _ = _in_fiber_thread_soon(lambda: p.modify(a, select.POLLOUT), 0.05)
+    assert p.poll(2000) == [(a.fileno(), select.POLLOUT)]
+    t.join()
+
+
+def test_unregister_then_close_while_another_thread_waits(in_hub):
+    _select_on_two_while_a_thread_unregisters_one(close_it=True)

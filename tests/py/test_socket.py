@@ -510,3 +510,52 @@ def test_recv_after_ping_pong_waits_first_and_loses_nothing(in_hub):
         while len(got) < 100000:
             got += a.recv(65536)
         assert got == b"x" * 100000
+
+
+def test_accept_in_blocking_mode_on_a_nonblocking_fd_raises_as_python3(in_hub):
+    # Twisted's adoptStreamPort: fromfd() of a non-blocking listener has
+    # timeout None, and the fd's own flag rules.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.setblocking(False)
+    adopted = socket.fromfd(listener.fileno(), socket.AF_INET, socket.SOCK_STREAM)
+    assert adopted.gettimeout() is None and not os.get_blocking(adopted.fileno())
+    with pytest.raises(BlockingIOError) as info:
+        adopted.accept()
+    assert info.value.errno == errno.EAGAIN
+    client = socket.create_connection(listener.getsockname())
+    time.sleep(0.01)
+    conn, addr = adopted.accept()
+    assert addr == client.getsockname()
+    for s in (conn, client, adopted, listener):
+        s.close()
+
+
+def test_blocking_mode_on_a_nonblocking_fd_raises_for_every_call_as_python3(in_hub):
+    a, b = socket.socketpair()
+    os.set_blocking(a.fileno(), False)
+    adopted = socket.fromfd(a.fileno(), socket.AF_UNIX, socket.SOCK_STREAM)
+    assert adopted.gettimeout() is None
+    for call in (lambda: adopted.recv(10), lambda: adopted.recv_into(bytearray(10)),
+                 lambda: adopted.recvfrom(10), lambda: adopted.recvmsg(10)):
+        with pytest.raises(BlockingIOError):
+            call()
+    for _ in range(2):  # a second try must not wait first either (recv's habit)
+        with pytest.raises(BlockingIOError):
+            adopted.recv(10)
+    with pytest.raises(BlockingIOError):
+        adopted.sendall(b"x" * 10_000_000)  # more than the socket buffers hold
+    while True:
+        try:
+            b.recv(1 << 20)
+        except BlockingIOError:
+            break
+        if not b.getblocking():
+            break
+        b.setblocking(False)
+    b.setblocking(True)
+    b.send(b"hi")
+    assert adopted.recv(10) == b"hi"
+    for s in (adopted, a, b):
+        s.close()

@@ -29,6 +29,7 @@ REMOVE = object()
 #: the order patch_all applies them.
 PATCH_MODULES = {
     "os": "os",
+    "io": "io",
     "time": "time",
     "_thread": "thread",
     "threading": "threading",

@@ -1,7 +1,8 @@
 """multiprocessing.synchronize: a process-shared Lock or Semaphore (a POSIX
 semaphore, with no fd to wait on) is waited for on a real thread of the
-hub's pool, so the greenlets that would release it keep running. RLock
-and Condition keep the blocking call: they record the owning OS thread."""
+hub's pool, so the greenlets that would release it keep running, whether
+taken by acquire() or by a with statement. RLock and Condition keep the
+blocking call: they record the owning OS thread."""
 
 
 def patches(synchronize):
@@ -27,4 +28,13 @@ def patches(synchronize):
 
     _make_methods.__doc__ = original.__doc__
     synchronize.SemLock._make_methods = _make_methods
+
+    def __enter__(self):
+        # python3's calls the C semlock's __enter__, a blocking acquire that
+        # would stop the hub while the greenlet or thread holding the lock
+        # waits on it (multiprocessing's queues take their locks with
+        # `with`: Pool.terminate() after a map_async callback hung).
+        return self.acquire()
+    __enter__.__qualname__ = "SemLock.__enter__"
+    synchronize.SemLock.__enter__ = __enter__
     return {}
