@@ -4,7 +4,7 @@ PRESET ?= default
 BUILD := build/$(PRESET)
 TFPYTHON := $(BUILD)/tfpython
 
-.PHONY: deps build demo check test asan bench bench-quick conformance conformance-quick clean
+.PHONY: deps build demo check test asan package bench bench-quick conformance conformance-quick clean
 
 deps:
 	bash packaging/install-deps.sh
@@ -31,6 +31,11 @@ asan:
 	cmake --preset asan >/dev/null
 	cmake --build build/asan
 	ctest --preset asan
+
+# The Debian package of the build the tests run on, stripped:
+# build/default/tfpython_<version>_amd64.deb
+package: build
+	cmake --build $(BUILD) --target package
 
 bench: build
 	TFPYTHON_BENCH_DEPS=1 bash packaging/install-deps.sh
