@@ -60,13 +60,14 @@ class Podman:
                 Path(context, name).write_text(text)
             Path(context, "Containerfile").write_text("\n".join(lines) + "\n")
             iid = Path(context, "iid")
-            r = run(["podman", "build", "--isolation=chroot", "--no-cache", "--iidfile", iid, context],
+            r = run(["podman", "build", "--isolation=chroot", "--layers=false", "--iidfile", iid, context],
                     timeout=timeout)
             if iid.exists():
                 run(["podman", "rmi", iid.read_text().strip()])
         out = r.stdout
         assert r.returncode == 0 and BEGIN in out and END in out, tail(out + r.stderr)
-        body, status = out.split(BEGIN, 1)[1].split(END, 1)
+        # The last: podman also echoes the RUN line, markers and all.
+        body, status = out.rsplit(BEGIN, 1)[1].split(END, 1)
         return int(status.split()[0]), body.strip("\n")
 
 
@@ -82,10 +83,22 @@ def podman():
     engine = Podman()
     with tempfile.TemporaryDirectory() as context:
         Path(context, "Containerfile").write_text("FROM %s\nRUN true\n" % BASE_IMAGE)
-        r = run(["podman", "build", "--isolation=chroot", context])
+        r = run(["podman", "build", "--isolation=chroot", "--layers=false", "-q", context])
     if r.returncode != 0:
         pytest.skip("podman cannot build an image here: " + tail(r.stdout + r.stderr, 3))
-    return engine
+    run(["podman", "rmi", r.stdout.strip()])
+    untagged_before = untagged_images()
+    yield engine
+    # The stages and layers these builds left (hundreds of MB a run), not
+    # the images they tagged, nor anything that was here before.
+    left = [i for i in untagged_images() if i not in untagged_before]
+    if left:
+        run(["podman", "rmi", "--force", *left])
+
+
+def untagged_images():
+    r = run(["podman", "images", "--quiet", "--no-trunc", "--filter", "dangling=true"])
+    return set(r.stdout.split())
 
 
 @pytest.fixture(scope="session")
