@@ -19,7 +19,9 @@ def runtime_info():
         from theframework import monkey
         patched = [m for m in WATCHED if monkey.is_module_patched(m)]
         accelerated = [m for m in monkey.ACCELERATED_MODULES if monkey.is_module_patched(m)]
-        return {"runtime": "tfpython", "patched": patched, "accelerated": accelerated}
+        import theframework
+        return {"runtime": "tfpython", "patched": patched, "accelerated": accelerated,
+                "backend": theframework.backend()}
     if "gevent" in sys.modules:
         from gevent import monkey
         patched = [m for m in WATCHED if monkey.is_module_patched(m)]

@@ -19,7 +19,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 DASH = "–"
-COLORS = {"tfpython": "#e8710a", "tfpython-plain": "#f5b97f", "gevent": "#4c78a8", "python3.11": "#9d9d9d", "C": "#54a24b"}
+COLORS = {"tfpython": "#e8710a", "tfpython-plain": "#f5b97f", "tfpython-epoll": "#b5520a", "gevent": "#4c78a8",
+          "python3.11": "#9d9d9d", "C": "#54a24b"}
 
 
 # --------------------------------------------------------------- formatting
@@ -351,6 +352,37 @@ def summary(results):
     return out
 
 
+def engines_section(b):
+    """The epoll engine beside io_uring, each measured in this run: what
+    tfpython costs where io_uring is refused."""
+    pairs = [  # benchmark, epoll row, io_uring row, field, what, goal
+        ("echo", "tf_threads_epoll", "tf_threads", "cpu_us_per_msg", "echo, threads: CPU µs/msg", 1.15),
+        ("echo", "tf_spawn_epoll", "tf_spawn", "cpu_us_per_msg", "echo, theframework.spawn: CPU µs/msg", 1.15),
+        ("http", "tfpython_epoll", "tfpython", "cpu_us_per_req", "HTTP: CPU µs/req", None),
+        ("sleepers", "tf_threads_epoll", "tf_threads", "run_s", "sleepers, threads: run s", 1.2),
+    ]
+    gevent = {"echo": "gevent", "http": "gevent", "sleepers": "gevent_threads"}
+    body = []
+    for bench, epoll, uring, field, what, goal in pairs:
+        rows = by_key(b.get(bench, []))
+        if epoll not in rows:
+            continue
+        e, u, g = value(rows, epoll, field), value(rows, uring, field), value(rows, gevent[bench], field)
+        body.append([what, num(u), num(e), ratio(e, u), "≤ %.2f×" % goal if goal else DASH, ratio(g, e)])
+    if not body:
+        return []
+    return [
+        "## Engines: epoll beside io_uring",
+        "",
+        "tfpython runs on epoll where io_uring is refused (containers' default seccomp profiles, "
+        "`kernel.io_uring_disabled`); `TFPYTHON_BACKEND=epoll` forces it. The rows above marked "
+        "\"epoll engine\" are the same workloads on it, measured in the same rounds.",
+        "",
+        *table(["measure", "io_uring", "epoll", "epoll ÷ io_uring", "goal", "gevent ÷ epoll"], body),
+        "",
+    ]
+
+
 # -------------------------------------------------------------------- write
 
 def write(results, md_path, chart_dir):
@@ -406,6 +438,7 @@ def write(results, md_path, chart_dir):
         lines += sleepers_section(b["sleepers"], s, b.get("startup"), rel)
         bars(png, "{:,} sleepers (python3.11 threads capped)".format(s["sleepers"]), b["sleepers"],
              [("first spawn to last join, s", "run_s", 1), ("peak RSS, MiB", "process_rss_kib", 1 / 1024)])
+    lines += engines_section(b)
     if "startup" in b:
         png, rel = chart("startup")
         rows = [dict(r, label="%s: %s" % (r["label"], r["snippet"])) for r in b["startup"]]

@@ -170,6 +170,8 @@ class Runner:
             # The same, with the stdlib's pure-Python hot spots left pure
             # (no C stand-ins): how much of a result is the accelerators'.
             "tfpython-plain": ["env", "TFPYTHON_ACCELERATE=0", str(tfpython)],
+            # The epoll engine, what tfpython runs on where io_uring is refused.
+            "tfpython-epoll": ["env", "TFPYTHON_BACKEND=epoll", str(tfpython)],
         }
 
     def command(self, runtime, script, *args):
@@ -311,6 +313,17 @@ def unpatched_note(info, needs):
     return "tfpython has not patched %s yet" % ", ".join(missing)
 
 
+def engine_note(row, info):
+    """tfpython rows name their engine: the epoll rows must run on epoll, the
+    others say so when this machine refused io_uring."""
+    backend = info.get("backend")
+    if row["runtime"] == "tfpython-epoll" and backend != "epoll":
+        raise Failed("ran on %s, not epoll" % backend)
+    if row["runtime"] in ("tfpython", "tfpython-plain") and backend not in (None, "io_uring"):
+        return "on %s: this machine refuses io_uring" % backend
+    return ""
+
+
 def attempt(row, fn, shown=None):
     """Runs fn() and merges its result into row, or marks row failed."""
     try:
@@ -384,6 +397,10 @@ def echo_rows(r):
              script=("echo_threads.py",), needs=("socket", "threading")),
         dict(key="tf_spawn", label="tfpython theframework.spawn", runtime="tfpython",
              script=("echo_spawn.py",), needs=("socket",)),
+        dict(key="tf_threads_epoll", label="tfpython threads, epoll engine", runtime="tfpython-epoll",
+             script=("echo_threads.py",), needs=("socket", "threading")),
+        dict(key="tf_spawn_epoll", label="tfpython theframework.spawn, epoll engine", runtime="tfpython-epoll",
+             script=("echo_spawn.py",), needs=("socket",)),
         dict(key="asyncio", label="asyncio streams", runtime="python3.11",
              script=("echo_asyncio.py",), needs=()),
         dict(key="uvloop", label="asyncio streams + uvloop", runtime="python3.11",
@@ -402,7 +419,8 @@ def echo_rows(r):
 
     def window(row, server, i):
         if i == 0:
-            row["note"] = unpatched_note(server.info, row["needs"])
+            row["note"] = "; ".join(filter(None, [unpatched_note(server.info, row["needs"]),
+                                                  engine_note(row, server.info)]))
         return echo_window(r, server, r.binary("loadgen"), "echo %s run %d" % (row["label"], i))
 
     def summarize(row, runs):
@@ -480,6 +498,7 @@ def http_rows(r):
         dict(key="gevent", label="gevent (-m gevent.monkey)", runtime="gevent"),
         dict(key="tfpython", label="tfpython", runtime="tfpython"),
         dict(key="tfpython_plain", label="tfpython, TFPYTHON_ACCELERATE=0", runtime="tfpython-plain"),
+        dict(key="tfpython_epoll", label="tfpython, epoll engine", runtime="tfpython-epoll"),
     ]
     wrk = ["wrk", "-t1", "-c%d" % HTTP_CONNS, "--timeout", "2s", "--latency"]
 
@@ -489,7 +508,8 @@ def http_rows(r):
 
     def window(row, server, i):
         if i == 0:
-            row["note"] = unpatched_note(server.info, ("socket", "threading", "selectors"))
+            row["note"] = "; ".join(filter(None, [unpatched_note(server.info, ("socket", "threading", "selectors")),
+                                                  engine_note(row, server.info)]))
             if row["runtime"].startswith("tfpython"):
                 wanted = [] if row["runtime"] == "tfpython-plain" else ["email.parser", "email.utils"]
                 if server.info.get("accelerated") != wanted:
@@ -535,6 +555,8 @@ def sleepers_rows(r):
          ("sleepers_threads.py", cap, "--max-os-threads", cap), "python3.11"),
         ("tf_spawn", "tfpython: theframework.spawn + time.sleep", "tfpython",
          ("sleepers_spawn.py", n), "tfpython"),
+        ("tf_threads_epoll", "tfpython, epoll engine: threading.Thread", "tfpython-epoll",
+         ("sleepers_threads.py", n, "--max-os-threads", 0), "tfpython"),
         ("gevent_spawn", "gevent.spawn + gevent.sleep", "python3.11",
          ("sleepers_gevent.py", n), "gevent"),
         ("asyncio", "asyncio: create_task + asyncio.sleep", "python3.11",

@@ -1,6 +1,6 @@
 """tfpython demo: a thread-per-connection server written against the plain
-standard library, run unchanged; under tfpython its threads are greenlets
-on the io_uring hub.
+standard library, run unchanged; under tfpython its threads are fibers on
+the hub (io_uring, or epoll where the system refuses io_uring).
 
 The same file runs under python3 (with OS threads). Under tfpython it says
 so, and 1,000 client threads talk to 1,000 server threads at once (fewer
@@ -61,7 +61,10 @@ def client(port, results):
 def main():
     try:
         import _framework_core
-        where = "greenlets on the io_uring hub" if _framework_core.hub_is_running() else "OS threads"
+        if _framework_core.hub_is_running():
+            where = "fibers on the %s hub" % _framework_core.backend()
+        else:
+            where = "OS threads"
     except ImportError:
         where = "OS threads (plain python3)"
     clients_wanted = how_many_clients()

@@ -2,42 +2,55 @@
 
 #include <poll.h>
 
+#include <cerrno>
+
 namespace tf::hub {
 
-Loop::Loop(unsigned entries) : entries_(entries) {}
+// Hands the engine's completions to Loop::dispatch.
+class Loop::Dispatcher final : public CompletionSink {
+ public:
+  Dispatcher(Loop& loop, Events& events) : loop_(loop), events_(events) {}
+  void on_completion(const Completion& c) override { loop_.dispatch(c, events_); }
 
-Ring& Loop::ring() {
-  if (!ring_) {
-    ring_ = std::make_unique<Ring>(entries_);
-    arm_watch(wakeups_.eventfd(), kTagWakeup);
-  }
-  return *ring_;
-}
+ private:
+  Loop& loop_;
+  Events& events_;
+};
+
+Loop::Loop(unsigned entries, Backend backend) : entries_(entries), backend_(backend) {}
 
 Loop::~Loop() = default;
 
-void Loop::arm_watch(int fd, uint64_t tag) {
-  io_uring_sqe* sqe = ring().get_sqe();
-  io_uring_prep_poll_multishot(sqe, fd, POLLIN);
-  io_uring_sqe_set_data64(sqe, tag);
+int Loop::prepare() {
+  if (engine_) return 0;
+  int error = 0;
+  std::unique_ptr<Engine> engine = make_engine(backend_, entries_, ops_, &error);
+  if (!engine) return -error;
+  int efd = wakeups_.open();
+  if (efd < 0) return efd;
+  if (int rc = engine->watch(efd, kTagWakeup); rc < 0) return rc;
+  engine_ = std::move(engine);
+  return 0;
 }
 
-uint64_t Loop::start_poll(int fd, uint32_t poll_mask, uint64_t owner) {
-  return start(owner, [&](io_uring_sqe* sqe, Operation& op) {
-    op.kind = OpKind::kPoll;
-    op.fd = fd;
-    io_uring_prep_poll_add(sqe, fd, poll_mask);
-  });
+OpTable::Slot& Loop::new_op(OpKind kind, int fd, uint64_t owner, uint64_t file_key) {
+  OpTable::Slot& slot = ops_.acquire(owner);
+  slot.value.kind = kind;
+  slot.value.fd = fd;
+  slot.value.file_key = file_key;
+  return slot;
 }
 
-uint64_t Loop::start_accept(int fd, int accept_flags, uint64_t owner) {
-  return start(owner, [&](io_uring_sqe* sqe, Operation& op) {
-    op.kind = OpKind::kAccept;
-    op.fd = fd;
-    op.address_len = sizeof op.kernel.address;
-    io_uring_prep_accept(sqe, fd, reinterpret_cast<sockaddr*>(&op.kernel.address), &op.address_len,
-                         accept_flags);
-  });
+uint64_t Loop::start_poll(int fd, uint32_t poll_mask, uint64_t owner, uint64_t file_key) {
+  OpTable::Slot& slot = new_op(OpKind::kPoll, fd, owner, file_key);
+  engine_->start_poll(slot.name(), slot.value, poll_mask);
+  return slot.name();
+}
+
+uint64_t Loop::start_accept(int fd, int accept_flags, uint64_t owner, uint64_t file_key) {
+  OpTable::Slot& slot = new_op(OpKind::kAccept, fd, owner, file_key);
+  engine_->start_accept(slot.name(), slot.value, accept_flags);
+  return slot.name();
 }
 
 void Loop::abandon(uint64_t op_name) {
@@ -45,28 +58,18 @@ void Loop::abandon(uint64_t op_name) {
   if (!slot || slot->value.state != OpState::kInFlight) return;
   slot->value.state = OpState::kAbandoned;
   slot->value.owner = 0;
-  io_uring_sqe* sqe = ring().get_sqe();
-  io_uring_prep_cancel64(sqe, op_name, 0);
-  io_uring_sqe_set_data64(sqe, kTagCancel);
-  // The cancel's own success CQE carries nothing we need.
-  sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+  if (engine_->cancel(op_name, slot->value)) ops_.release(*slot);
 }
 
 void Loop::dispatch(const Completion& c, Events& events) {
-  switch (c.user_data) {
-    case kTagWakeup:
-      if (!(c.flags & IORING_CQE_F_MORE)) arm_watch(wakeups_.eventfd(), kTagWakeup);
-      for (const WakeupItem& item : wakeups_.take_all()) events.on_wakeup(item);
-      return;
-    case kTagCancel:
-      return;
-    default:
-      break;
+  if (c.user_data == kTagWakeup) {
+    for (const WakeupItem& item : wakeups_.take_all()) events.on_wakeup(item);
+    return;
   }
   OpTable::Slot* slot = ops_.find(c.user_data);
   if (!slot) return;  // a stale generation: its waiter is long gone
   Operation& op = slot->value;
-  bool final_cqe = !(op.multishot && (c.flags & IORING_CQE_F_MORE));
+  bool final_cqe = !(op.multishot && (c.flags & kCompletionMore));
   if (final_cqe && op.cqes_expected > 0) --op.cqes_expected;
   if (op.state == OpState::kInFlight && op.owner != 0) {
     events.on_op_done(op.owner, c.res, c.flags, op);
@@ -76,7 +79,7 @@ void Loop::dispatch(const Completion& c, Events& events) {
   if (op.cqes_expected == 0) ops_.release(*slot);
 }
 
-void Loop::run_once(bool may_block, Events& events) {
+int Loop::run_once(bool may_block, Events& events) {
   // Phase 1: how long may we sleep?
   std::chrono::nanoseconds timeout{0};
   if (may_block) {
@@ -87,11 +90,13 @@ void Loop::run_once(bool may_block, Events& events) {
       timeout = std::chrono::nanoseconds{-1};
     }
   }
-  // No ring yet and no reason to block: nothing can have completed.
-  if (!ring_ && timeout.count() == 0) {
+  // No engine yet and no reason to block: nothing can have completed.
+  if (!engine_ && timeout.count() == 0) {
     if (timers_.size()) timers_.pop_expired(Clock::now(), [&](uint64_t token) { events.on_timer(token); });
-    return;
+    return 0;
   }
+  if (int rc = prepare(); rc < 0) return rc;
+  if (engine_->has_pending()) timeout = std::chrono::nanoseconds{0};
   // Phase 2: submit and wait.
   WaitResult waited;
   if (timeout.count() != 0) {
@@ -100,15 +105,18 @@ void Loop::run_once(bool may_block, Events& events) {
       explicit BlockingScope(Events& ev) : e(ev) { e.before_blocking(); }
       ~BlockingScope() { e.after_blocking(); }
     } scope(events);
-    waited = ring().submit_and_wait(timeout);
+    waited = engine_->wait(timeout);
   } else {
-    waited = ring().submit_and_wait(timeout);
+    waited = engine_->wait(timeout);
   }
+  if (waited == WaitResult::kFailed) return -engine_->last_error();
   if (waited == WaitResult::kInterrupted) events.on_interrupted();
   // Phase 3: completions.
-  ring_->drain([&](const Completion& c) { dispatch(c, events); });
+  Dispatcher dispatcher(*this, events);
+  engine_->drain(dispatcher);
   // Phase 4: timers.
   if (timers_.size()) timers_.pop_expired(Clock::now(), [&](uint64_t token) { events.on_timer(token); });
+  return 0;
 }
 
 }  // namespace tf::hub

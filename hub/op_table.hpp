@@ -1,4 +1,6 @@
-// Operation slots: the heap home of every in-flight SQE.
+// Operation slots: the heap home of every operation in flight, on either
+// engine (an SQE on io_uring, a queued wait on epoll). "CQE" below is the
+// operation's completion, whichever engine reports it.
 //
 // Lifetime rules (the whole reason this file exists):
 //  * An operation's name is its slot name (SlotPool), used as user_data:
@@ -41,6 +43,15 @@ struct Operation {
   int fd = -1;  // the fd the operation works on
   uint8_t cqes_expected = 1;  // CQEs still to come before the slot is reusable
   bool multishot = false;
+  // The epoll engine's bookkeeping: queued on its fd's list of waiting
+  // operations (through next_on_fd, a slot name) for the events in poll_mask.
+  bool queued_on_fd = false;
+  uint32_t poll_mask = 0;
+  int accept_flags = 0;
+  uint64_t next_on_fd = 0;
+  // Who owns the fd, as the caller names it (e.g. its socket object), or 0
+  // when nobody tells the hub before the fd is closed (see Loop::start_poll).
+  uint64_t file_key = 0;
   uint64_t owner = 0;  // the upper layer's token for the waiter; 0 = nobody waits
   HeldMemory held;
   union {

@@ -5,7 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <system_error>
+
+#include "hub/high_fd.hpp"
 
 namespace tf::hub {
 
@@ -38,25 +39,25 @@ int init_with_fallback(io_uring* ring, unsigned entries, unsigned* flags_out) {
 
 }  // namespace
 
-int move_fd_high(int fd) {
-  constexpr int kHubFdFloor = 900;
-  int high = ::fcntl(fd, F_DUPFD_CLOEXEC, kHubFdFloor);
-  if (high < 0) return fd;  // a low RLIMIT_NOFILE: keep it where it is
-  ::close(fd);
-  return high;
-}
-
-Ring::Ring(unsigned entries) {
-  int rc = init_with_fallback(&ring_, entries, &setup_flags_);
-  if (rc < 0) throw std::system_error(-rc, std::generic_category(), "io_uring_queue_init");
+std::unique_ptr<Ring> Ring::make(unsigned entries, int* error) {
+  std::unique_ptr<Ring> ring(new Ring());
+  int rc = init_with_fallback(&ring->ring_, entries, &ring->setup_flags_);
+  if (rc < 0) {
+    *error = -rc;
+    return nullptr;
+  }
+  ring->initialised_ = true;
   // Out of the way of the program's own fd numbers (python3 gives a
   // program's first file fd 3; so must we).
-  int high = move_fd_high(ring_.ring_fd);
-  if (high != ring_.ring_fd) ring_.ring_fd = ring_.enter_ring_fd = high;
-  parked_.reserve(64);
+  int high = move_fd_high(ring->ring_.ring_fd);
+  if (high != ring->ring_.ring_fd) ring->ring_.ring_fd = ring->ring_.enter_ring_fd = high;
+  ring->parked_.reserve(64);
+  return ring;
 }
 
-Ring::~Ring() { io_uring_queue_exit(&ring_); }
+Ring::~Ring() {
+  if (initialised_) io_uring_queue_exit(&ring_);
+}
 
 void Ring::park_completions() {
   io_uring_cqe* cqe;
@@ -69,18 +70,19 @@ void Ring::park_completions() {
   io_uring_cq_advance(&ring_, n);
 }
 
-void Ring::flush_submissions() {
-  for (;;) {
+bool Ring::flush_submissions() {
+  for (int tries = 0;; ++tries) {
     int rc = io_uring_submit(&ring_);
-    if (rc >= 0 || rc == -EINTR) return;
-    if (rc == -EBUSY || rc == -EAGAIN) {
+    if (rc >= 0 || rc == -EINTR) return true;
+    if ((rc == -EBUSY || rc == -EAGAIN) && tries < 1000) {
       // The completion queue is full: move completions aside (they are
       // dispatched by the next drain) and try again.
       if (uses_deferred_taskrun()) io_uring_get_events(&ring_);
       park_completions();
       continue;
     }
-    throw std::system_error(-rc, std::generic_category(), "io_uring_submit");
+    last_error_ = -rc;
+    return false;
   }
 }
 
@@ -88,7 +90,7 @@ io_uring_sqe* Ring::get_sqe() {
   for (;;) {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
     if (sqe) return sqe;
-    flush_submissions();
+    if (!flush_submissions()) return nullptr;
   }
 }
 
@@ -96,14 +98,13 @@ WaitResult Ring::submit_and_wait(std::chrono::nanoseconds timeout) {
   io_uring_cqe* cqe = nullptr;
   int rc;
   if (timeout.count() == 0) {
-    flush_submissions();
+    if (!flush_submissions()) return WaitResult::kFailed;
     if (uses_deferred_taskrun()) io_uring_get_events(&ring_);
     return io_uring_cq_ready(&ring_) || !parked_.empty() ? WaitResult::kReady
                                                           : WaitResult::kTimedOut;
   }
   if (!parked_.empty()) {
-    flush_submissions();
-    return WaitResult::kReady;
+    return flush_submissions() ? WaitResult::kReady : WaitResult::kFailed;
   }
   if (timeout.count() < 0) {
     rc = io_uring_submit_and_wait(&ring_, 1);
@@ -111,7 +112,7 @@ WaitResult Ring::submit_and_wait(std::chrono::nanoseconds timeout) {
     // liburing's submit_and_wait_timeout waits twice when it also submitted
     // (the kernel returns the submit count after the first timeout), so
     // submit first, then wait once. The timespec is read during the call.
-    if (io_uring_sq_ready(&ring_)) flush_submissions();
+    if (io_uring_sq_ready(&ring_) && !flush_submissions()) return WaitResult::kFailed;
     __kernel_timespec ts{};
     ts.tv_sec = timeout.count() / 1'000'000'000;
     ts.tv_nsec = timeout.count() % 1'000'000'000;
@@ -133,7 +134,8 @@ WaitResult Ring::submit_and_wait(std::chrono::nanoseconds timeout) {
       park_completions();
       return WaitResult::kReady;
     default:
-      throw std::system_error(-rc, std::generic_category(), "io_uring_submit_and_wait");
+      last_error_ = -rc;
+      return WaitResult::kFailed;
   }
 }
 

@@ -10,37 +10,37 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <vector>
+
+#include "hub/engine.hpp"
 
 namespace tf::hub {
 
-struct Completion {
-  uint64_t user_data;
-  int32_t res;
-  uint32_t flags;
-};
-
-enum class WaitResult { kReady, kTimedOut, kInterrupted };
-
-// Moves an fd the hub keeps open to a high number (close-on-exec), so the
-// program's own fds are numbered as under python3. Returns the new fd.
-int move_fd_high(int fd);
-
 class Ring {
  public:
-  explicit Ring(unsigned entries = 256);
+  // A ring, or nullptr with *error = errno (ENOSYS, EPERM, ENOMEM, EMFILE,
+  // ...): the kernel or a seccomp filter may refuse io_uring.
+  static std::unique_ptr<Ring> make(unsigned entries, int* error);
   ~Ring();
   Ring(const Ring&) = delete;
   Ring& operator=(const Ring&) = delete;
 
   // A free SQE. When the submission queue is full, what is queued is
-  // submitted first; this never returns nullptr.
+  // submitted first. nullptr only if the kernel refuses to take what is
+  // queued (see last_error()).
   io_uring_sqe* get_sqe();
 
   // Submits what is queued and waits until at least one completion is
   // available or `timeout` passes (negative: wait forever; zero: do not wait).
-  // A signal makes it return kInterrupted so the caller can run handlers.
+  // A signal makes it return kInterrupted so the caller can run handlers;
+  // kFailed leaves the errno in last_error().
   WaitResult submit_and_wait(std::chrono::nanoseconds timeout);
+
+  // A completion made up by the caller (an operation that could not be
+  // submitted), handed out by the next drain.
+  void add_completion(const Completion& c) { parked_.push_back(c); }
+  int last_error() const { return last_error_; }
 
   // Hands every available completion to `on_cqe`, in order, then marks them
   // seen. Completions parked while the SQ was being flushed come first.
@@ -54,11 +54,15 @@ class Ring {
   unsigned queued() const { return io_uring_sq_ready(&ring_); }
 
  private:
-  void flush_submissions();
+  Ring() = default;
+  // False with last_error_ set when the kernel refuses the submission.
+  bool flush_submissions();
   void park_completions();
 
   io_uring ring_{};
+  bool initialised_ = false;
   unsigned setup_flags_ = 0;
+  int last_error_ = 0;
   std::vector<Completion> parked_;
 };
 

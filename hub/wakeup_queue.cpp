@@ -1,33 +1,40 @@
 #include "hub/wakeup_queue.hpp"
 
-#include "hub/ring.hpp"
-
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <system_error>
+
+#include "hub/high_fd.hpp"
 
 namespace tf::hub {
 
-WakeupQueue::WakeupQueue() = default;
+namespace {
 
-int WakeupQueue::eventfd_locked() {
-  if (efd_ < 0) {
-    int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
-    efd_ = move_fd_high(fd);
+void signal_eventfd(int fd) {
+  uint64_t one = 1;
+  // EAGAIN means the counter is saturated: a wake-up is pending anyway.
+  while (::write(fd, &one, sizeof one) < 0 && errno == EINTR) {
   }
-  return efd_;
 }
 
-int WakeupQueue::eventfd() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return eventfd_locked();
-}
+}  // namespace
+
+WakeupQueue::WakeupQueue() = default;
 
 WakeupQueue::~WakeupQueue() {
   if (efd_ >= 0) ::close(efd_);
+}
+
+int WakeupQueue::open() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (efd_ < 0) {
+    int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0) return -errno;
+    efd_ = move_fd_high(fd);
+    if (!items_.empty()) signal_eventfd(efd_);  // posted before anyone watched
+  }
+  return efd_;
 }
 
 void WakeupQueue::post(WakeupItem item) {
@@ -35,25 +42,21 @@ void WakeupQueue::post(WakeupItem item) {
   int fd;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    fd = eventfd_locked();
+    fd = efd_;
     was_empty = items_.empty();
     items_.push_back(item);
   }
-  if (was_empty) {
-    uint64_t one = 1;
-    // EAGAIN means the counter is saturated: a wake-up is pending anyway.
-    while (::write(fd, &one, sizeof one) < 0 && errno == EINTR) {
-    }
-  }
+  if (was_empty && fd >= 0) signal_eventfd(fd);
 }
 
 std::vector<WakeupItem> WakeupQueue::take_all() {
-  uint64_t count;
-  int fd = eventfd();
-  while (::read(fd, &count, sizeof count) < 0 && errno == EINTR) {
-  }
   std::vector<WakeupItem> out;
   std::lock_guard<std::mutex> lock(mu_);
+  if (efd_ >= 0) {
+    uint64_t count;
+    while (::read(efd_, &count, sizeof count) < 0 && errno == EINTR) {
+    }
+  }
   out.swap(items_);
   return out;
 }

@@ -1,8 +1,9 @@
 // Wake-ups from other OS threads: a locked queue plus one eventfd that the
-// hub's ring watches. post() is the only member other threads may call.
+// hub's engine watches. post() is the only member other threads may call.
 // The eventfd is written only when the queue goes from empty to non-empty,
 // so a burst of posts costs one write and one wake-up. The eventfd is made
-// on first use.
+// by open(), when the loop makes its engine; items posted before that wait
+// in the queue and are announced then.
 #pragma once
 
 #include <cstdint>
@@ -23,18 +24,18 @@ class WakeupQueue {
   WakeupQueue(const WakeupQueue&) = delete;
   WakeupQueue& operator=(const WakeupQueue&) = delete;
 
-  // Thread-safe.
+  // Thread-safe; never fails.
   void post(WakeupItem item);
 
-  // The eventfd, made on first use (by post() or by the ring that watches it).
-  int eventfd();
+  // Owner thread: the eventfd, made now if it is not yet; -errno when it
+  // cannot be made (EMFILE, ENOMEM).
+  int open();
   // Owner thread: clears the eventfd and takes every queued item.
   std::vector<WakeupItem> take_all();
   bool empty();
 
  private:
-  int eventfd_locked();  // with mu_ held
-  int efd_ = -1;          // written once, under mu_
+  int efd_ = -1;  // written under mu_
   std::mutex mu_;
   std::vector<WakeupItem> items_;
 };

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "accel/python/module.hpp"
+#include "hub/backend.hpp"
 #include "hub/python/module.hpp"
 #include "hub/python/py_ref.hpp"
 #include "launcher/cpython_internals.hpp"
@@ -53,6 +54,30 @@ void initialise(int argc, char** argv) {
   status = Py_InitializeFromConfig(&config);
   PyConfig_Clear(&config);
   if (PyStatus_Exception(status)) exit_on_status(status);  // -h, -V and usage errors exit here, as python3's do
+}
+
+// TFPYTHON_BACKEND: io_uring, epoll, or auto (unset). A bad value, or a
+// forced io_uring this system refuses, ends start-up with one line and
+// status 1, as a bad PYTHON* variable does under python3.
+void choose_backend() {
+  namespace hub = tf::hub;
+  const char* text = std::getenv("TFPYTHON_BACKEND");
+  hub::Backend wanted;
+  if (!hub::parse_backend(text, &wanted)) {
+    std::fprintf(stderr, "tfpython: TFPYTHON_BACKEND must be io_uring, epoll or auto, not '%s'\n", text);
+    std::exit(1);
+  }
+  hub::set_backend_preference(wanted);
+  hub::Backend got;
+  if (wanted == hub::Backend::kIoUring) {
+    if (int error = hub::resolve_backend(&got); error != 0) {
+      std::fprintf(stderr,
+                   "tfpython: TFPYTHON_BACKEND=io_uring, but this system refuses io_uring (%s); "
+                   "TFPYTHON_BACKEND=epoll runs without it\n",
+                   std::strerror(error));
+      std::exit(1);
+    }
+  }
 }
 
 bool patching_wanted() {
@@ -107,6 +132,7 @@ int run_in_hub() {
 
 int main(int argc, char** argv) {
   initialise(argc, argv);
+  choose_backend();
   tf::launcher::PylibSearch pylib = tf::launcher::find_pylib();
   if (pylib.found.empty()) {
     std::fprintf(stderr, "tfpython: cannot find the theframework package: looked in %s (an installed "

@@ -217,10 +217,9 @@ PyRef GreenHub::run(PyObject* callable) {
       if (exc) schedule_throw(main_.get(), exc.get());
       continue;
     }
-    try {
-      loop_->run_once(may_block, *this);
-    } catch (const std::exception& e) {
-      PyErr_Format(PyExc_OSError, "hub loop failed: %s", e.what());
+    if (int rc = loop_->run_once(may_block, *this); rc < 0) {
+      errno = -rc;
+      PyErr_SetFromErrno(PyExc_OSError);
       failed = true;
       break;
     }
@@ -375,6 +374,17 @@ void GreenHub::untrack_fd(int fd, uint64_t name) {
   }
 }
 
+bool GreenHub::prepare_loop() {
+  if (int rc = loop_->prepare(); rc < 0) {
+    errno = -rc;
+    PyErr_SetFromErrno(PyExc_OSError);
+    return false;
+  }
+  return true;
+}
+
+const char* GreenHub::backend_name() { return loop_ready() ? loop_->engine_name() : nullptr; }
+
 void GreenHub::fd_closing(int fd, PyObject* exception) {
   if (fd >= 0 && static_cast<size_t>(fd) < fd_waiters_.size()) {
     std::vector<uint64_t> names;
@@ -392,6 +402,7 @@ void GreenHub::fd_closing(int fd, PyObject* exception) {
     for (const OrphanConnection& c : it->second) ::close(c.fd);
     orphans_.erase(it);
   }
+  loop_->forget_fd(fd);
 }
 
 bool GreenHub::take_orphan(int listener_fd, OrphanConnection* out) {
@@ -490,12 +501,13 @@ bool GreenHub::fire(uint64_t name, Outcome outcome, int32_t result, PyObject* va
   return true;
 }
 
-WaitStatus GreenHub::wait_fd(int fd, uint32_t poll_mask, double timeout, int32_t* revents) {
+WaitStatus GreenHub::wait_fd(int fd, uint32_t poll_mask, double timeout, int32_t* revents, uint64_t file_key) {
+  if (!loop_ready()) return WaitStatus::kFailed;
   WaiterSlot& w = begin_wait();
   uint64_t name = w.name();
   w.value.fd = fd;
   track_fd(fd, name);
-  w.value.op = loop_->start_poll(fd, poll_mask, name);
+  w.value.op = loop_->start_poll(fd, poll_mask, name, file_key);
   if (timeout >= 0) w.value.timer = loop_->add_timer(deadline_after(timeout), name);
   WaitResult done;
   WaitStatus status = finish_wait(name, &done);
@@ -504,6 +516,7 @@ WaitStatus GreenHub::wait_fd(int fd, uint32_t poll_mask, double timeout, int32_t
 }
 
 WaitStatus GreenHub::wait_any(const std::vector<std::pair<int, uint32_t>>& fds, double timeout) {
+  if (!loop_ready()) return WaitStatus::kFailed;
   WaiterSlot& w = begin_wait();
   uint64_t name = w.name();
   for (size_t i = 0; i < fds.size(); ++i) {
@@ -524,13 +537,14 @@ WaitStatus GreenHub::wait_any(const std::vector<std::pair<int, uint32_t>>& fds, 
 }
 
 WaitStatus GreenHub::wait_accept(int fd, int accept_flags, double timeout, int32_t* result,
-                                 sockaddr_storage* address, socklen_t* address_len) {
+                                 sockaddr_storage* address, socklen_t* address_len, uint64_t file_key) {
+  if (!loop_ready()) return WaitStatus::kFailed;
   WaiterSlot& w = begin_wait();
   uint64_t name = w.name();
   w.value.fd = fd;
   w.value.accepting = true;
   track_fd(fd, name);
-  w.value.op = loop_->start_accept(fd, accept_flags, name);
+  w.value.op = loop_->start_accept(fd, accept_flags, name, file_key);
   if (timeout >= 0) w.value.timer = loop_->add_timer(deadline_after(timeout), name);
   WaitResult done;
   WaitStatus status = finish_wait(name, &done);
@@ -546,6 +560,7 @@ WaitStatus GreenHub::wait_accept(int fd, int accept_flags, double timeout, int32
 }
 
 WaitStatus GreenHub::sleep(double seconds) {
+  if (seconds > 0 && !loop_ready()) return WaitStatus::kFailed;
   WaiterSlot& w = begin_wait();
   uint64_t name = w.name();
   if (seconds > 0) {
@@ -704,6 +719,7 @@ bool GreenHub::end_wait_with(uint64_t waiter, PyObject* task, PyObject* exceptio
 }
 
 WaitStatus GreenHub::park(double timeout, PyRef* value_out, void (*publish)(void*, uint64_t), void* ctx) {
+  if (!loop_ready()) return WaitStatus::kFailed;
   WaiterSlot& w = begin_wait();
   uint64_t name = w.name();
   if (timeout >= 0) w.value.timer = loop_->add_timer(deadline_after(timeout), name);

@@ -122,7 +122,10 @@ class GreenHub final : public hub::Loop::Events {
   // ---- wait primitives: call only when cooperative_here() ----
   // Waits until `fd` reports one of `poll_mask`; *revents gets the result
   // (negative errno from the kernel on failure). timeout < 0: no limit.
-  WaitStatus wait_fd(int fd, uint32_t poll_mask, double timeout, int32_t* revents);
+  // `file_key` names the fd's owner (its socket object) when that owner
+  // calls fd_closing() before closing it: the engine may then keep what it
+  // learnt of the fd across waits (hub::Loop::start_poll). 0: unknown.
+  WaitStatus wait_fd(int fd, uint32_t poll_mask, double timeout, int32_t* revents, uint64_t file_key = 0);
   // Waits until any of the fds reports one of its events (select, poll):
   // one poll per fd, all owned by one waiter; the first completion wakes it
   // and the rest are cancelled.
@@ -130,12 +133,16 @@ class GreenHub final : public hub::Loop::Events {
   // Accepts through the ring (for listeners in blocking mode, where a
   // non-blocking try is impossible). *result: new fd or -errno.
   WaitStatus wait_accept(int fd, int accept_flags, double timeout, int32_t* result,
-                         sockaddr_storage* address, socklen_t* address_len);
+                         sockaddr_storage* address, socklen_t* address_len, uint64_t file_key = 0);
   // A connection orphaned on this listener, if any.
   bool take_orphan(int listener_fd, OrphanConnection* out);
   // Before `fd` is closed: every greenlet waiting on it is woken with
-  // `exception` and its operation cancelled; orphans accepted on it are closed.
+  // `exception` and its operation cancelled; orphans accepted on it are
+  // closed; the engine forgets the fd.
   void fd_closing(int fd, PyObject* exception);
+  // "io_uring" or "epoll": the engine this hub's loop uses, made now if it
+  // is not yet. nullptr with OSError set when it cannot be made.
+  const char* backend_name();
   WaitStatus sleep(double seconds);
   // Starts `fiber` (a new fiber-thread) before anything else runs; the
   // caller resumes in its turn, as after sleep(0). Thread.start() returns
@@ -202,6 +209,10 @@ class GreenHub final : public hub::Loop::Events {
   using WaiterSlot = hub::SlotPool<Waiter>::Slot;
 
   GreenHub();
+  // The loop's engine is made on the first wait that needs it; false with
+  // OSError set when it cannot be (EMFILE, ENOMEM, a refused forced ring).
+  bool loop_ready() { return loop_->has_engine() || prepare_loop(); }
+  bool prepare_loop();
   WaiterSlot& begin_wait();
   // Switches to the hub; on return the waiter is released and its outcome
   // reported. kFailed: an exception was thrown into us (op cancelled).

@@ -7,7 +7,9 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <vector>
 
 #include "hub/python/green_hub.hpp"
@@ -53,6 +55,34 @@ GreenHub* running_hub_or_raise() {
 // ------------------------------------------------------------- functions --
 
 PyObject* hub_is_running(PyObject*, PyObject*) { return PyBool_FromLong(GreenHub::cooperative_here()); }
+
+// backend(): "io_uring" or "epoll", the engine of this thread's hub; with no
+// hub here yet, the one a hub made now would get.
+PyObject* backend(PyObject*, PyObject*) {
+  if (GreenHub* hub = GreenHub::current()) {
+    const char* name = hub->backend_name();
+    return name ? PyUnicode_FromString(name) : nullptr;
+  }
+  hub::Backend chosen;
+  if (int error = hub::resolve_backend(&chosen); error != 0) {
+    errno = error;
+    return PyErr_SetFromErrno(PyExc_OSError);
+  }
+  return PyUnicode_FromString(hub::backend_name(chosen));
+}
+
+// TFPYTHON_BACKEND, read once when the module is made (tfpython's launcher
+// has checked it already; under plain python3 this is the only check).
+int apply_backend_preference() {
+  const char* text = std::getenv("TFPYTHON_BACKEND");
+  hub::Backend wanted;
+  if (!hub::parse_backend(text, &wanted)) {
+    PyErr_Format(PyExc_ValueError, "TFPYTHON_BACKEND must be io_uring, epoll or auto, not '%s'", text);
+    return -1;
+  }
+  hub::set_backend_preference(wanted);
+  return 0;
+}
 
 PyObject* run(PyObject*, PyObject* callable) {
   if (!greenlet::import_api()) return nullptr;
@@ -194,6 +224,7 @@ PyObject* wait_signals(PyObject*, PyObject* args) {
     int32_t revents;
     if (GreenHub::current()->wait_fd(fd, POLLIN, left, &revents) == WaitStatus::kFailed) break;
   }
+  GreenHub::current()->loop().forget_fd(fd);
   ::close(fd);
   return result;
 }
@@ -711,6 +742,7 @@ PyMethodDef g_methods[] = {
     {"hub_is_running", hub_is_running, METH_NOARGS,
      "True when called from a greenlet driven by this thread's running hub."},
     {"run", run, METH_O, "run(callable): run callable() in a greenlet driven by this thread's hub."},
+    {"backend", backend, METH_NOARGS, "backend() -> 'io_uring' or 'epoll': the engine of this thread's hub."},
     {"set_task_class", set_task_class, METH_O, "set_task_class(cls): the Greenlet class spawn() makes."},
     {"spawn", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(spawn_task)),
      METH_FASTCALL | METH_KEYWORDS,
@@ -783,6 +815,7 @@ int add_objects(PyObject* m) {
 
 PyObject* init_module() {
   stack_chunks::install();
+  if (apply_backend_preference() < 0) return nullptr;
   PyRef m = PyRef::steal(PyModule_Create(&g_module));
   if (!m || add_objects(m.get()) < 0 || add_socket_ops(m.get()) < 0 ||
       add_hidden_frames(m.get()) < 0 || add_coop_lock(m.get()) < 0 ||

@@ -44,6 +44,20 @@ struct Originals {
 
 SockObject* as_sock(PyObject* o) { return reinterpret_cast<SockObject*>(o); }
 
+// Who owns each fd, as the engine's file_key (hub::Loop::start_poll): a
+// number a socket object gets when it takes its fd (claim_fd, from
+// socket.__init__), never given twice. An engine may trust what it learnt
+// of an fd across waits only while the same owner waits on it, so a
+// registration the kernel dropped when the fd was closed (by close(), by
+// the collector, on another thread) is never trusted for the next file
+// that gets the number. Read and written with the GIL held.
+std::vector<uint64_t> g_fd_owner;
+uint64_t g_last_owner = 0;
+
+uint64_t owner_of(int fd) {
+  return fd >= 0 && static_cast<size_t>(fd) < g_fd_owner.size() ? g_fd_owner[fd] : 0;
+}
+
 // Inside a hub-driven greenlet, on a socket that may wait.
 bool cooperative(SockObject* s) { return s->sock_timeout != 0 && GreenHub::cooperative_here(); }
 
@@ -89,7 +103,7 @@ bool wait_ready(SockObject* s, short events, const Deadline& deadline) {
   double left;
   if (!deadline.remaining(&left)) return false;
   int32_t revents;
-  switch (GreenHub::current()->wait_fd(s->sock_fd, events, left, &revents)) {
+  switch (GreenHub::current()->wait_fd(s->sock_fd, events, left, &revents, owner_of(s->sock_fd))) {
     case WaitStatus::kFailed:
       return false;
     case WaitStatus::kTimedOut:
@@ -139,11 +153,18 @@ Py_ssize_t recv_cooperative(SockObject* s, char* buf, Py_ssize_t n, int flags) {
   Deadline deadline(s);
   bool wait_all = (flags & MSG_WAITALL) && s->sock_timeout < 0;
   GreenHub* hub = GreenHub::current();
+  hub::Loop& loop = hub->loop();
+  uint64_t owner = owner_of(s->sock_fd);
+  // Wait before trying when the try would find nothing: on a level-triggered
+  // engine a guess is safe (a wait for what is there ends at once); on an
+  // edge-triggered one only what the engine knows is.
+  bool level = loop.level_triggered();
   bool tried = false;  // a plain try was made (its outcome teaches the heuristic)
-  if (flags == 0 && t_recv_habits.should_wait_first(s->sock_fd)) {
+  if (flags == 0 && (level ? t_recv_habits.should_wait_first(s->sock_fd)
+                           : loop.known_not_ready(s->sock_fd, POLLIN, owner))) {
     if (!wait_ready(s, POLLIN, deadline)) return -1;
   } else {
-    tried = true;
+    tried = level;
   }
   Py_ssize_t total = 0;
   for (;;) {
@@ -154,6 +175,9 @@ Py_ssize_t recv_cooperative(SockObject* s, char* buf, Py_ssize_t n, int flags) {
       tried = false;
     }
     if (r >= 0) {
+      // A stream socket that gave less than was asked has nothing left.
+      if (!level && r > 0 && r < n - total && !(flags & MSG_PEEK) && (s->sock_type & 0xf) == SOCK_STREAM)
+        loop.note_not_ready(s->sock_fd, POLLIN, owner);
       total += r;
       if (!wait_all || r == 0 || total == n) {
         // Data was there at once: still give the others their turn now and then.
@@ -337,7 +361,7 @@ PyObject* sock_accept(PyObject* self, PyObject* args) {
     int32_t res;
     sockaddr_storage addr{};
     socklen_t len = 0;
-    switch (hub->wait_accept(s->sock_fd, SOCK_CLOEXEC, -1, &res, &addr, &len)) {
+    switch (hub->wait_accept(s->sock_fd, SOCK_CLOEXEC, -1, &res, &addr, &len, owner_of(s->sock_fd))) {
       case WaitStatus::kFailed:
         return nullptr;
       case WaitStatus::kTimedOut:
@@ -582,11 +606,21 @@ PyObject* fd_closing(PyObject*, PyObject* arg) {
   Py_RETURN_NONE;
 }
 
+// claim_fd(sock): sock has just taken its fd (socket.__init__).
+PyObject* claim_fd(PyObject*, PyObject* sock) {
+  int fd = as_sock(sock)->sock_fd;
+  if (fd < 0) Py_RETURN_NONE;
+  if (static_cast<size_t>(fd) >= g_fd_owner.size()) g_fd_owner.resize(static_cast<size_t>(fd) + 64);
+  g_fd_owner[fd] = ++g_last_owner;
+  Py_RETURN_NONE;
+}
+
 PyMethodDef g_helpers[] = {
     {"sock_io", sock_io, METH_VARARGS, "sock_io(sock, events, method, *args)"},
     {"set_address_resolver", set_address_resolver, METH_O,
      "set_address_resolver(fn): fn(sock, address) -> address with a numeric host"},
     {"fd_closing", fd_closing, METH_O, "fd_closing(fd): wake and cancel the waiters on fd"},
+    {"claim_fd", claim_fd, METH_O, "claim_fd(sock): sock has just taken its fd (from socket.__init__)"},
     {"ssl_io", ssl_io, METH_VARARGS, "ssl_io(sock, timeout_message, method, *args)"},
     {"set_ssl_errors", set_ssl_errors, METH_VARARGS, "set_ssl_errors(SSLWantReadError, SSLWantWriteError)"},
     {nullptr, nullptr, 0, nullptr}};

@@ -8,7 +8,7 @@ first use, so that starting tfpython costs no more than it must.
 from theframework._core import core as _core
 
 _API = {
-    "DeadlockError": "hub", "call_soon_threadsafe": "hub", "get_hub_id": "hub",
+    "DeadlockError": "hub", "backend": "hub", "call_soon_threadsafe": "hub", "get_hub_id": "hub",
     "hub_is_running": "hub", "run": "hub", "sleep": "hub",
     "Greenlet": "greenlets", "GreenletExit": "greenlets", "joinall": "greenlets",
     "kill": "greenlets", "killall": "greenlets", "spawn": "greenlets", "spawn_later": "greenlets",

@@ -18,6 +18,7 @@ _DONTWAIT = _socket.MSG_DONTWAIT
 _C = _socket.socket
 _hub_is_running = core.hub_is_running
 _sock_io = core.sock_io
+_claim_fd = core.claim_fd
 _FOREVER = 20 * 86400.0  # the largest timeout CPython takes is ~24.8 days
 
 
@@ -62,6 +63,10 @@ def make_socket_class(std_socket):
     class socket(core.SocketBase, std_socket):
         __slots__ = ()
         __doc__ = std_socket.__doc__
+
+        def __init__(self, *args, **kwargs):
+            std_socket.__init__(self, *args, **kwargs)
+            _claim_fd(self)  # the hub's engine learns the fd afresh for this owner
 
         def recvfrom(self, *args):
             return _call(self, _POLLIN, _C.recvfrom, args, 1, (0,))

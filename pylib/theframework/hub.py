@@ -4,6 +4,11 @@ from theframework._core import core as _core
 DeadlockError = _core.DeadlockError
 hub_is_running = _core.hub_is_running
 
+#: backend() -> "io_uring" or "epoll": the engine under this thread's hub.
+#: io_uring unless the system refuses it (a container's seccomp profile,
+#: kernel.io_uring_disabled) or TFPYTHON_BACKEND=epoll asks for epoll.
+backend = _core.backend
+
 #: Cooperative inside a hub-driven greenlet, time.sleep's own behaviour
 #: (errors included) everywhere else.
 sleep = _core.sleep

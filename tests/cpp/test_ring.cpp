@@ -13,15 +13,28 @@ using tf::hub::Completion;
 using tf::hub::Ring;
 using tf::hub::WaitResult;
 
+namespace {
+
+std::unique_ptr<Ring> make_ring(unsigned entries) {
+  int error = 0;
+  std::unique_ptr<Ring> ring = Ring::make(entries, &error);
+  EXPECT_NE(ring, nullptr) << "io_uring refused: errno " << error;
+  return ring;
+}
+
+}  // namespace
+
 TEST(Ring, UsesSingleIssuerDeferTaskrunWhereTheKernelHasThem) {
-  Ring ring(8);
+  auto owned = make_ring(8);
+  Ring& ring = *owned;
   // This machine kind's kernel (6.x) accepts them; older ones fall back.
   EXPECT_TRUE(ring.setup_flags() & IORING_SETUP_SINGLE_ISSUER);
   EXPECT_TRUE(ring.uses_deferred_taskrun());
 }
 
 TEST(Ring, TimesOutWithNothingInFlight) {
-  Ring ring(8);
+  auto owned = make_ring(8);
+  Ring& ring = *owned;
   auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(ring.submit_and_wait(20ms), WaitResult::kTimedOut);
   auto waited = std::chrono::steady_clock::now() - t0;
@@ -29,7 +42,8 @@ TEST(Ring, TimesOutWithNothingInFlight) {
 }
 
 TEST(Ring, FullSubmissionQueueIsSubmittedNotAnError) {
-  Ring ring(4);
+  auto owned = make_ring(4);
+  Ring& ring = *owned;
   // Four times the SQ size of NOPs: get_sqe must flush, never fail.
   for (int i = 0; i < 16; ++i) {
     io_uring_sqe* sqe = ring.get_sqe();
@@ -46,7 +60,8 @@ TEST(Ring, FullSubmissionQueueIsSubmittedNotAnError) {
 }
 
 TEST(Ring, CompletionQueueOverflowParksCompletions) {
-  Ring ring(4);  // CQ = 16 entries
+  auto owned = make_ring(4);  // CQ = 16 entries
+  Ring& ring = *owned;
   for (int i = 0; i < 200; ++i) {
     io_uring_sqe* sqe = ring.get_sqe();
     io_uring_prep_nop(sqe);
@@ -68,7 +83,8 @@ TEST(Ring, SignalInterruptsTheWait) {
   struct sigaction sa {};
   sa.sa_handler = on_alarm;  // no SA_RESTART, like CPython's handlers
   sigaction(SIGALRM, &sa, nullptr);
-  Ring ring(8);
+  auto owned = make_ring(8);
+  Ring& ring = *owned;
   pthread_t self = pthread_self();
   std::thread t([self] {
     std::this_thread::sleep_for(50ms);
@@ -82,7 +98,8 @@ TEST(Ring, SignalInterruptsTheWait) {
 TEST(Ring, PollCompletesWhenSocketBecomesReadable) {
   int sv[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  Ring ring(8);
+  auto owned = make_ring(8);
+  Ring& ring = *owned;
   io_uring_sqe* sqe = ring.get_sqe();
   io_uring_prep_poll_add(sqe, sv[0], POLLIN);
   io_uring_sqe_set_data64(sqe, 42);

@@ -47,7 +47,7 @@ def test_the_demo_runs_from_an_install_with_the_source_tree_out_of_reach(install
     shutil.copy(root / "share/doc/tfpython/examples/demo.py", workdir / "examples")
     r = run(hide + [root / "bin/tfpython", "examples/demo.py"], cwd=workdir, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert " ok in " in r.stdout and "threads are greenlets" in r.stdout, r.stdout
+    assert " ok in " in r.stdout and "threads are fibers on the" in r.stdout, r.stdout
 
     where = run(hide + [root / "bin/tfpython", "-c",
                         "import theframework, sys; print(theframework.__file__); print(sys.executable)"])
@@ -64,7 +64,7 @@ def test_plain_python3_runs_a_program_patched_from_the_install(installed, tmp_pa
     r = run(hide + ["/usr/bin/python3.11", "-m", "theframework.monkey", "demo.py"],
             cwd=tmp_path, env=env, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "threads are greenlets" in r.stdout and " ok in " in r.stdout, r.stdout
+    assert "threads are fibers on the" in r.stdout and " ok in " in r.stdout, r.stdout
 
 
 def test_the_bytecode_names_the_installed_sources_not_the_destdir(installed):
