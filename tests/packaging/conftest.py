@@ -34,13 +34,8 @@ class Podman:
     working directory and environment, under the engine's defaults (the
     default seccomp profile and open-file limit) as `podman run` has them."""
 
-    def build(self, context, tag=None, containerfile=None, timeout=1800):
-        cmd = ["podman", "build", "--isolation=chroot"]
-        if tag:
-            cmd += ["-t", tag]
-        if containerfile:
-            cmd += ["-f", containerfile]
-        return run(cmd + [context], timeout=timeout)
+    def build(self, context, tag, timeout=1800):
+        return run(["podman", "build", "--isolation=chroot", "-t", tag, context], timeout=timeout)
 
     def config(self, image):
         r = run(["podman", "image", "inspect", image])
@@ -99,17 +94,6 @@ def podman():
 def untagged_images():
     r = run(["podman", "images", "--quiet", "--no-trunc", "--filter", "dangling=true"])
     return set(r.stdout.split())
-
-
-@pytest.fixture(scope="session")
-def engine_for_default_seccomp():
-    """tfpython starts under a container engine's default seccomp profile,
-    which refuses io_uring, only with the epoll engine (issue 14); this
-    build has it when _framework_core names its backend."""
-    import _framework_core
-    if not hasattr(_framework_core, "backend"):
-        pytest.skip("this build has no epoll engine (issue 14): under the default seccomp "
-                    "profile io_uring is refused and tfpython cannot start")
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ APP_IMAGE = "localhost/tfpython-example-app"
 
 
 @pytest.fixture(scope="module")
-def base_image(engine_for_default_seccomp, podman):
+def base_image(podman):
     # Tagged as the name examples/docker/Dockerfile starts from.
     r = podman.build(SOURCE, tag="localhost/tfpython")
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]

@@ -4,7 +4,6 @@ build trees out of reach."""
 import marshal
 import os
 import shutil
-import subprocess
 
 import pytest
 
