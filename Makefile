@@ -1,10 +1,11 @@
-# The two commands a newcomer types (README): `make demo` and `make check`.
-# Each installs what is missing (Debian packages), builds, and runs.
+# The README's two commands are `./make.sh demo` and `./make.sh check` (make.sh
+# installs make and the rest first); here each target installs what is
+# missing (Debian packages), builds, and runs.
 PRESET ?= default
 BUILD := build/$(PRESET)
 TFPYTHON := $(BUILD)/tfpython
 
-.PHONY: deps build demo check test asan bench bench-quick conformance conformance-quick matrix clean
+.PHONY: deps build demo check test asan package bench bench-quick conformance conformance-quick matrix clean
 
 deps:
 	bash packaging/install-deps.sh
@@ -33,6 +34,11 @@ asan:
 	cmake --preset asan >/dev/null
 	cmake --build build/asan
 	ctest --preset asan
+
+# The Debian package of the build the tests run on, stripped:
+# build/default/tfpython_<version>_amd64.deb
+package: build
+	cmake --build $(BUILD) --target package
 
 bench: build
 	TFPYTHON_BENCH_DEPS=1 bash packaging/install-deps.sh

@@ -133,7 +133,14 @@ int run_in_hub() {
 int main(int argc, char** argv) {
   initialise(argc, argv);
   choose_backend();
-  if (!tf::launcher::bootstrap_framework(tf::launcher::find_pylib(), patching_wanted())) {
+  tf::launcher::PylibSearch pylib = tf::launcher::find_pylib();
+  if (pylib.found.empty()) {
+    std::fprintf(stderr, "tfpython: cannot find the theframework package: looked in %s (an installed "
+                 "tfpython) and for %s (a build tree)\n", pylib.installed.c_str(), pylib.build_tree_note.c_str());
+    Py_FinalizeEx();
+    return 1;
+  }
+  if (!tf::launcher::bootstrap_framework(pylib.found, patching_wanted())) {
     std::fprintf(stderr, "tfpython: cannot start theframework:\n");
     PyErr_Print();
     Py_FinalizeEx();

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
+
 #include "hub/python/py_ref.hpp"
 
 namespace tf::launcher {
@@ -14,9 +16,9 @@ using core::PyRef;
 
 namespace {
 
-bool is_dir(const std::string& p) {
+bool is_file(const std::string& p) {
   struct stat st;
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 std::string executable_dir() {
@@ -62,10 +64,19 @@ def bootstrap(pylib, greenlet_dir, patch):
 
 }  // namespace
 
-std::string find_pylib() {
-  std::string installed = executable_dir() + "/../lib/tfpython/pylib";
-  if (is_dir(installed + "/theframework")) return installed;
-  return TF_SOURCE_PYLIB;
+PylibSearch find_pylib() {
+  PylibSearch search;
+  std::string exe_dir = executable_dir();
+  search.installed = exe_dir + "/" TF_PYLIB_FROM_BINDIR;
+  search.build_tree_note = exe_dir + "/" TF_BUILD_TREE_NOTE;
+  if (is_file(search.installed + "/theframework/__init__.py")) {
+    // As python3 reports its own prefix: without "bin/..".
+    char real[PATH_MAX];
+    search.found = ::realpath(search.installed.c_str(), real) ? real : search.installed;
+  } else if (std::ifstream note{search.build_tree_note}; note && std::getline(note, search.found)) {
+    if (!is_file(search.found + "/theframework/__init__.py")) search.found.clear();
+  }
+  return search;
 }
 
 bool bootstrap_framework(const std::string& pylib, bool patch) {

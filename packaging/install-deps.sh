@@ -14,6 +14,11 @@ test_deps=(
   python3-pytest python3-pytest-timeout python3-trustme
   libpython3.11-testsuite python3-gevent
 )
+# `make package`: CPack's DEB generator reads file types with file(1) and
+# computes Depends with dpkg-shlibdeps.
+package_deps=(
+  file dpkg-dev
+)
 bench_deps=(
   python3-uvloop wrk hyperfine python3-matplotlib util-linux procps time
 )
@@ -24,7 +29,7 @@ matrix_deps=(
   python3-requests python3-redis redis-server python3-paramiko wrk
 )
 
-want=("${build_deps[@]}" "${test_deps[@]}")
+want=("${build_deps[@]}" "${test_deps[@]}" "${package_deps[@]}")
 if [ "${1:-}" = "--bench" ] || [ "${TFPYTHON_BENCH_DEPS:-0}" = 1 ]; then
   want+=("${bench_deps[@]}")
 fi

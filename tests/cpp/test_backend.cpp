@@ -20,6 +20,7 @@
 #include <functional>
 
 #include "hub/loop.hpp"
+#include "tests/cpp/io_uring_allowed.hpp"
 
 using tf::hub::Backend;
 using tf::hub::Loop;
@@ -100,6 +101,7 @@ TEST(Backend, NamesAndPreferences) {
 }
 
 TEST(Backend, IoUringWhereTheKernelGivesARing) {
+  SKIP_WHERE_IO_URING_IS_REFUSED();
   EXPECT_EQ(in_child_refusing_io_uring(0, [] {
               Backend b;
               if (tf::hub::resolve_backend(&b) != 0 || b != Backend::kIoUring) return 10;

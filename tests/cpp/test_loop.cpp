@@ -1,4 +1,5 @@
 #include "hub/loop.hpp"
+#include "tests/cpp/io_uring_allowed.hpp"
 #include "tests/cpp/loopback.hpp"
 
 #include <gtest/gtest.h>
@@ -29,6 +30,10 @@ using tf::hub::WakeupItem;
 // tell them apart.
 class LoopTest : public ::testing::TestWithParam<Backend> {
  protected:
+  void SetUp() override {
+    if (GetParam() == Backend::kIoUring) SKIP_WHERE_IO_URING_IS_REFUSED();
+  }
+
   // A loop on this test's engine, made ready for operations.
   std::unique_ptr<Loop> make_loop(unsigned entries = 256) {
     auto loop = std::make_unique<Loop>(entries, GetParam());

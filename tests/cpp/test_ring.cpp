@@ -1,4 +1,5 @@
 #include "hub/ring.hpp"
+#include "tests/cpp/io_uring_allowed.hpp"
 
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -25,6 +26,7 @@ std::unique_ptr<Ring> make_ring(unsigned entries) {
 }  // namespace
 
 TEST(Ring, UsesSingleIssuerDeferTaskrunWhereTheKernelHasThem) {
+  SKIP_WHERE_IO_URING_IS_REFUSED();
   auto owned = make_ring(8);
   Ring& ring = *owned;
   // This machine kind's kernel (6.x) accepts them; older ones fall back.
@@ -33,6 +35,7 @@ TEST(Ring, UsesSingleIssuerDeferTaskrunWhereTheKernelHasThem) {
 }
 
 TEST(Ring, TimesOutWithNothingInFlight) {
+  SKIP_WHERE_IO_URING_IS_REFUSED();
   auto owned = make_ring(8);
   Ring& ring = *owned;
   auto t0 = std::chrono::steady_clock::now();
@@ -42,6 +45,7 @@ TEST(Ring, TimesOutWithNothingInFlight) {
 }
 
 TEST(Ring, FullSubmissionQueueIsSubmittedNotAnError) {
+  SKIP_WHERE_IO_URING_IS_REFUSED();
   auto owned = make_ring(4);
   Ring& ring = *owned;
   // Four times the SQ size of NOPs: get_sqe must flush, never fail.
@@ -60,6 +64,7 @@ TEST(Ring, FullSubmissionQueueIsSubmittedNotAnError) {
 }
 
 TEST(Ring, CompletionQueueOverflowParksCompletions) {
+  SKIP_WHERE_IO_URING_IS_REFUSED();
   auto owned = make_ring(4);  // CQ = 16 entries
   Ring& ring = *owned;
   for (int i = 0; i < 200; ++i) {
@@ -80,6 +85,7 @@ void on_alarm(int) {}
 }  // namespace
 
 TEST(Ring, SignalInterruptsTheWait) {
+  SKIP_WHERE_IO_URING_IS_REFUSED();
   struct sigaction sa {};
   sa.sa_handler = on_alarm;  // no SA_RESTART, like CPython's handlers
   sigaction(SIGALRM, &sa, nullptr);
@@ -96,6 +102,7 @@ TEST(Ring, SignalInterruptsTheWait) {
 }
 
 TEST(Ring, PollCompletesWhenSocketBecomesReadable) {
+  SKIP_WHERE_IO_URING_IS_REFUSED();
   int sv[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
   auto owned = make_ring(8);

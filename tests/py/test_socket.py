@@ -11,6 +11,7 @@ import pytest
 
 import _framework_core as core
 import theframework as tf
+from conftest import open_fd_count
 from theframework.monkey import get_original, is_module_patched
 
 HAS_IPV6 = socket.has_ipv6 and os.path.exists("/proc/net/if_inet6")
@@ -455,30 +456,31 @@ def test_outside_the_hub_sockets_block_like_python3():
     assert r.stdout == "[False, b'plain']\n", r.stderr
 
 
-def test_ten_thousand_connections_held_and_closed(in_hub):
-    import resource
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    n = 3000 if hard < 25000 else 10000
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 2 * n + 200)), hard))
-    before = len(os.listdir("/proc/self/fd"))
+@pytest.mark.many_fds
+def test_ten_thousand_connections_held_and_closed(in_hub, fd_budget):
+    n = fd_budget(10000, 2, "connections")  # a client and a server end each
+    before = open_fd_count()
     srv = _listener()
     srv.listen(4096)
     server = echo_server(srv)
     clients = []
-    for _ in range(n):
-        clients.append(socket.create_connection(srv.getsockname()))
-    for c in clients:
-        c.sendall(b"p")
-    for c in clients:
-        assert c.recv(1) == b"p"
-    for c in clients:
-        c.close()
-    srv.close()
-    server.join(5)
-    deadline = time.monotonic() + 20  # the handlers see EOF and close their side
-    while len(os.listdir("/proc/self/fd")) > before + 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert len(os.listdir("/proc/self/fd")) <= before + 2
+    try:
+        for _ in range(n):
+            clients.append(socket.create_connection(srv.getsockname()))
+        for c in clients:
+            c.sendall(b"p")
+        for c in clients:
+            assert c.recv(1) == b"p"
+    finally:
+        # Also when the test fails: the fds must not starve the tests after it.
+        for c in clients:
+            c.close()
+        srv.close()
+        server.join(5)
+        deadline = time.monotonic() + 20  # the handlers see EOF and close their side
+        while open_fd_count() > before + 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert open_fd_count() <= before + 2
 
 
 def test_recv_after_ping_pong_waits_first_and_loses_nothing(in_hub):

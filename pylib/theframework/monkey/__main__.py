@@ -32,8 +32,20 @@ def main(argv):
 
         def target():
             runpy.run_path(path, run_name="__main__")
+    import theframework
+
+    def program():
+        # What tfpython's launcher does around the program: the main thread
+        # is this greenlet, and non-daemon threads are joined inside the hub
+        # (after it, threading._shutdown would wait for them forever).
+        theframework._program_started()
+        try:
+            target()
+        finally:
+            theframework._program_finished()
+
     monkey.patch_all(**options)
-    hub.run(target)
+    hub.run(program)
     return 0
 
 
