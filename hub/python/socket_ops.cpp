@@ -40,22 +40,37 @@ struct Originals {
   PyObject* accept = nullptr;
   PyObject* connect = nullptr;
   PyObject* connect_ex = nullptr;
+  PyObject* setblocking = nullptr;
+  PyObject* settimeout = nullptr;
 } g_orig;
 
 SockObject* as_sock(PyObject* o) { return reinterpret_cast<SockObject*>(o); }
 
-// Who owns each fd, as the engine's file_key (hub::Loop::start_poll): a
-// number a socket object gets when it takes its fd (claim_fd, from
-// socket.__init__), never given twice. An engine may trust what it learnt
-// of an fd across waits only while the same owner waits on it, so a
-// registration the kernel dropped when the fd was closed (by close(), by
-// the collector, on another thread) is never trusted for the next file
-// that gets the number. Read and written with the GIL held.
-std::vector<uint64_t> g_fd_owner;
+// What we know of each socket's fd, indexed by fd; read and written with
+// the GIL held.
+struct FdFacts {
+  // Who owns the fd, as the engine's file_key (hub::Loop::start_poll): a
+  // number a socket object gets when it takes its fd (claim_fd, from
+  // socket.__init__), never given twice. An engine may trust what it learnt
+  // of an fd across waits only while the same owner waits on it, so a
+  // registration the kernel dropped when the fd was closed (by close(), by
+  // the collector, on another thread) is never trusted for the next file
+  // that gets the number.
+  uint64_t owner = 0;
+  // The fd's O_NONBLOCK as last read (-1: not read since the claim or since
+  // the socket last set its mode), for fd_says_dont_wait.
+  int8_t nonblocking = -1;
+};
+std::vector<FdFacts> g_fd_facts;
 uint64_t g_last_owner = 0;
 
+FdFacts* facts_of(int fd) {
+  return fd >= 0 && static_cast<size_t>(fd) < g_fd_facts.size() ? &g_fd_facts[fd] : nullptr;
+}
+
 uint64_t owner_of(int fd) {
-  return fd >= 0 && static_cast<size_t>(fd) < g_fd_owner.size() ? g_fd_owner[fd] : 0;
+  FdFacts* f = facts_of(fd);
+  return f ? f->owner : 0;
 }
 
 // Inside a hub-driven greenlet, on a socket that may wait.
@@ -121,9 +136,16 @@ bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 // same (fromfd() of a non-blocking socket, an inherited fd, another
 // library's fcntl): as under python3, the fd's own flag rules and a call
 // that would block raises BlockingIOError. Asked only once a call found
-// nothing to do, so it costs nothing on the path that does not wait.
+// nothing to do, and the flag read once per socket and mode (the socket's
+// own setblocking/settimeout set it; a change made with fcntl behind the
+// socket's back after that is not seen).
 bool fd_says_dont_wait(SockObject* s) {
-  return s->sock_timeout < 0 && (::fcntl(s->sock_fd, F_GETFL) & O_NONBLOCK);
+  if (s->sock_timeout >= 0) return false;
+  FdFacts* f = facts_of(s->sock_fd);
+  if (f && f->nonblocking >= 0) return f->nonblocking;
+  bool nonblocking = ::fcntl(s->sock_fd, F_GETFL) & O_NONBLOCK;
+  if (f) f->nonblocking = nonblocking;
+  return nonblocking;
 }
 
 // A socket whose recv() found nothing the last time it was tried (a
@@ -491,6 +513,20 @@ PyObject* sock_connect_ex_method(PyObject* self, PyObject* address) {
   return PyLong_FromLong(err);
 }
 
+// setblocking and settimeout set the fd's flag: what fd_says_dont_wait
+// read of it goes.
+PyObject* sock_setblocking(PyObject* self, PyObject* arg) {
+  PyObject* r = PyObject_CallFunctionObjArgs(g_orig.setblocking, self, arg, nullptr);
+  if (FdFacts* f = facts_of(as_sock(self)->sock_fd)) f->nonblocking = -1;
+  return r;
+}
+
+PyObject* sock_settimeout(PyObject* self, PyObject* arg) {
+  PyObject* r = PyObject_CallFunctionObjArgs(g_orig.settimeout, self, arg, nullptr);
+  if (FdFacts* f = facts_of(as_sock(self)->sock_fd)) f->nonblocking = -1;
+  return r;
+}
+
 PyMethodDef g_socket_methods[] = {
     {"connect", sock_connect_method, METH_O, nullptr},
     {"connect_ex", sock_connect_ex_method, METH_O, nullptr},
@@ -499,6 +535,8 @@ PyMethodDef g_socket_methods[] = {
     {"send", sock_send, METH_VARARGS, nullptr},
     {"sendall", sock_sendall, METH_VARARGS, nullptr},
     {"_accept", sock_accept, METH_NOARGS, nullptr},
+    {"setblocking", sock_setblocking, METH_O, nullptr},
+    {"settimeout", sock_settimeout, METH_O, nullptr},
     {nullptr, nullptr, 0, nullptr}};
 
 // ------------------------------------------------------- colder helpers --
@@ -624,8 +662,8 @@ PyObject* fd_closing(PyObject*, PyObject* arg) {
 PyObject* claim_fd(PyObject*, PyObject* sock) {
   int fd = as_sock(sock)->sock_fd;
   if (fd < 0) Py_RETURN_NONE;
-  if (static_cast<size_t>(fd) >= g_fd_owner.size()) g_fd_owner.resize(static_cast<size_t>(fd) + 64);
-  g_fd_owner[fd] = ++g_last_owner;
+  if (static_cast<size_t>(fd) >= g_fd_facts.size()) g_fd_facts.resize(static_cast<size_t>(fd) + 64);
+  g_fd_facts[fd] = FdFacts{++g_last_owner, -1};
   Py_RETURN_NONE;
 }
 
@@ -659,7 +697,9 @@ int add_socket_ops(PyObject* module) {
       !(g_orig.sendall = get_original(base.get(), "sendall")) ||
       !(g_orig.accept = get_original(base.get(), "_accept")) ||
       !(g_orig.connect = get_original(base.get(), "connect")) ||
-      !(g_orig.connect_ex = get_original(base.get(), "connect_ex")))
+      !(g_orig.connect_ex = get_original(base.get(), "connect_ex")) ||
+      !(g_orig.setblocking = get_original(base.get(), "setblocking")) ||
+      !(g_orig.settimeout = get_original(base.get(), "settimeout")))
     return -1;
   for (PyMethodDef* def = g_socket_methods; def->ml_name; ++def) {
     // The docstrings are the originals'.
