@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <exception>
 #include <atomic>
@@ -97,6 +99,16 @@ size_t fiber_gap_below(char* here) {
 }
 
 bool on_process_main_thread() { return ::syscall(SYS_gettid) == ::getpid(); }
+
+// A wait that nothing can end idles until a signal, as under python3;
+// TFPYTHON_REPORT_DEADLOCK=1 (a debugging aid) raises DeadlockError instead.
+bool report_deadlocks() {
+  static const bool wanted = [] {
+    const char* v = std::getenv("TFPYTHON_REPORT_DEADLOCK");
+    return v && *v && std::strcmp(v, "0") != 0;
+  }();
+  return wanted;
+}
 
 // A call or wake-up posted by another OS thread; runs on the hub's thread.
 struct CrossThreadPost {
@@ -209,7 +221,7 @@ PyRef GreenHub::run(PyObject* callable) {
     run_ready();
     if (task_is_dead(main_.get())) break;
     bool may_block = ready_.empty();
-    if (may_block && deadlocked()) {
+    if (may_block && report_deadlocks() && deadlocked()) {
       PyRef exc = PyRef::steal(PyObject_CallFunction(
           DeadlockError, "s",
           "this operation would block forever: every greenlet is waiting and no timer, "

@@ -16,6 +16,10 @@
 #include "hub/python/greenlet_api.hpp"
 #include "hub/python/module.hpp"
 #include "hub/python/coop_lock.hpp"
+#include "hub/python/epoll_object.hpp"
+#include "hub/python/file_io.hpp"
+#include "hub/python/shell_command.hpp"
+#include "hub/python/signal_pause.hpp"
 #include "hub/python/green_thread.hpp"
 #include "hub/python/hidden_frames.hpp"
 #include "hub/python/socket_ops.hpp"
@@ -819,7 +823,8 @@ PyObject* init_module() {
   PyRef m = PyRef::steal(PyModule_Create(&g_module));
   if (!m || add_objects(m.get()) < 0 || add_socket_ops(m.get()) < 0 ||
       add_hidden_frames(m.get()) < 0 || add_coop_lock(m.get()) < 0 ||
-      add_green_thread(m.get()) < 0)
+      add_green_thread(m.get()) < 0 || add_file_io(m.get()) < 0 || add_epoll_object(m.get()) < 0 ||
+      add_shell_command(m.get()) < 0 || add_signal_pause(m.get()) < 0)
     return nullptr;
   return m.release();
 }

@@ -28,6 +28,7 @@ REMOVE = object()
 #: patch module (theframework.monkey.<name>) for each stdlib module, in
 #: the order patch_all applies them.
 PATCH_MODULES = {
+    "io": "io",
     "os": "os",
     "time": "time",
     "_thread": "thread",
