@@ -14,11 +14,16 @@ test_deps=(
   python3-pytest python3-pytest-timeout python3-trustme
   libpython3.11-testsuite python3-gevent
 )
+# Database drivers and a server the tests run against (tests/py/test_db_drivers.py
+# starts PostgreSQL itself in a temporary directory).
+db_test_deps=(
+  postgresql python3-psycopg2 python3-psycopg python3-pymysql
+)
 bench_deps=(
   python3-uvloop wrk hyperfine python3-matplotlib util-linux procps time
 )
 
-want=("${build_deps[@]}" "${test_deps[@]}")
+want=("${build_deps[@]}" "${test_deps[@]}" "${db_test_deps[@]}")
 if [ "${1:-}" = "--bench" ] || [ "${TFPYTHON_BENCH_DEPS:-0}" = 1 ]; then
   want+=("${bench_deps[@]}")
 fi

@@ -169,8 +169,9 @@ bool layout_matches(PyTypeObject* type) {
   PyRef seekable = PyRef::steal(PyObject_CallMethod(file.get(), "seekable", nullptr));
   FileIOLayout* f = as_file(file.get());
   bool same = seekable && f->fd == fd && f->readable && !f->writable && f->seekable == 1 && f->closefd;
+  PyRef closed = PyRef::steal(PyObject_CallMethod(file.get(), "close", nullptr));  // and so fd
   PyErr_Clear();
-  return same;  // closing the FileIO closes fd
+  return same && closed;
 }
 
 PyObject* make_fileio_cooperative(PyObject*, PyObject*) {

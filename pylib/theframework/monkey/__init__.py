@@ -41,6 +41,7 @@ PATCH_MODULES = {
     "_signal": "_signal",
     "signal": "signal",
     "multiprocessing.synchronize": "multiprocessing_synchronize",
+    "psycopg2": "psycopg2",
     "email.parser": "email_parser",
     "email.utils": "email_utils",
 }
