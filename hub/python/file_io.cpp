@@ -40,9 +40,13 @@ PyObject* g_readinto = nullptr;
 PyObject* g_readall = nullptr;
 PyObject* g_write = nullptr;
 
-bool nonblocking(int fd) {
+// The original answers at once: a non-blocking fd, or one not open for
+// this direction (a read from a pipe's write end fails with EBADF).
+bool answers_at_once(int fd, short mask) {
   int flags = ::fcntl(fd, F_GETFL);
-  return flags < 0 || (flags & O_NONBLOCK);  // a bad fd: the original reports it
+  if (flags < 0 || (flags & O_NONBLOCK)) return true;
+  int access = flags & O_ACCMODE;
+  return mask == POLLIN ? access == O_WRONLY : access == O_RDONLY;
 }
 
 // Whether a call on this file may have to wait on the hub: a hub-driven
@@ -52,12 +56,13 @@ bool may_wait(PyObject* self, bool reading) {
   return GreenHub::cooperative_here() && f->fd >= 0 && f->seekable != 1 && (reading ? f->readable : f->writable);
 }
 
-// Until the file's fd is ready for `mask` (or closed, or non-blocking: the
-// original then answers at once). False with an exception set.
+// Until the file's fd is ready for `mask`, or the original would answer at
+// once anyway (closed, non-blocking, wrong direction). False with an
+// exception set.
 bool wait_until_ready(PyObject* self, short mask) {
   for (;;) {
     int fd = as_file(self)->fd;
-    if (fd < 0 || fd_ready_now(fd, mask) || nonblocking(fd)) return true;
+    if (fd < 0 || fd_ready_now(fd, mask) || answers_at_once(fd, mask)) return true;
     // Ready may not last (another thread of ours may read first): look again.
     if (wait_fd_ready(fd, mask, -1) == FdReadiness::kFailed) return false;
   }
@@ -145,7 +150,7 @@ PyObject* cooperative_write(PyObject* self, PyObject* data) {
   int fd = as_file(self)->fd;
   bool room = fd_ready_now(fd, POLLOUT);
   if (room && total <= PIPE_BUF) return call_method_o(g_write, self, data);
-  if (nonblocking(fd) || is_regular(fd)) return call_method_o(g_write, self, data);
+  if (answers_at_once(fd, POLLOUT) || is_regular(fd)) return call_method_o(g_write, self, data);
   return write_in_pieces(self, data, total);
 }
 

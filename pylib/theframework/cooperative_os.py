@@ -68,7 +68,9 @@ def _wait_for_child(pid, options):
     """Until a child in waitpid's set for ``pid`` can be waited for: a thread
     of the hub's pool blocks in waitid() with WNOWAIT (nothing is reaped;
     there is no fd for "any child") while the greenlet waits on the hub."""
-    if pid == -1:
+    if pid > 0:
+        idtype, ident = _os.P_PID, pid
+    elif pid == -1:
         idtype, ident = _os.P_ALL, 0
     else:
         idtype, ident = _os.P_PGID, (_os.getpgrp() if pid == 0 else -pid)
