@@ -159,13 +159,29 @@ GreenHub* GreenHub::current() { return t_hub; }
 GreenHub& GreenHub::for_this_thread() {
   // A hub lives as long as its thread: greenlets that still wait on it may
   // be resumed or collected at any later point and must find it intact.
-  if (!t_hub) t_hub = new GreenHub();
+  if (!t_hub) {
+    t_hub = new GreenHub();
+    if (!on_process_main_thread() && !t_hub->watch_thread_end()) PyErr_Clear();  // kept for good: a leak only
+  }
   return *t_hub;
 }
 
 namespace {
 std::mutex g_registry_mu;
-std::vector<GreenHub*> g_registry;  // index = serial - 1
+std::vector<GreenHub*> g_registry;  // index = serial - 1; null once its thread ended
+
+GreenHub* registered(uint64_t serial) {  // g_registry_mu held
+  return serial >= 1 && serial <= g_registry.size() ? g_registry[serial - 1] : nullptr;
+}
+
+// In the thread state's dict of a thread that made a hub: cleared (with the
+// GIL held) when the thread ends, which frees the thread's hub.
+constexpr const char* kThreadEndKey = "theframework.hub_of_this_thread";
+
+void on_thread_state_cleared(PyObject* capsule) {
+  auto* hub = static_cast<GreenHub*>(PyCapsule_GetPointer(capsule, kThreadEndKey));
+  if (hub && hub == GreenHub::current()) hub->at_thread_end();
+}
 }  // namespace
 
 GreenHub::GreenHub() : loop_(std::make_unique<hub::Loop>()) {
@@ -174,9 +190,50 @@ GreenHub::GreenHub() : loop_(std::make_unique<hub::Loop>()) {
   serial_ = g_registry.size();
 }
 
+GreenHub::~GreenHub() {
+  for (auto& [fd, connections] : orphans_)
+    for (const OrphanConnection& c : connections) ::close(c.fd);
+}
+
+bool GreenHub::watch_thread_end() {
+  PyObject* dict = PyThreadState_GetDict();  // borrowed
+  if (!dict) return false;
+  PyRef capsule = PyRef::steal(PyCapsule_New(this, kThreadEndKey, on_thread_state_cleared));
+  return capsule && PyDict_SetItemString(dict, kThreadEndKey, capsule.get()) == 0;
+}
+
+void GreenHub::at_thread_end() {
+  {
+    std::lock_guard<std::mutex> lock(g_registry_mu);
+    g_registry[serial_ - 1] = nullptr;  // no other thread reaches us from now on
+  }
+  t_hub = nullptr;
+  // What the kernel holds for us goes now: a fresh loop has no engine and
+  // no fd (the old one closes its ring or epoll fd and its eventfd).
+  loop_ = std::make_unique<hub::Loop>();
+  // Greenlets still parked here can never run again; freeing their waiters
+  // would drop the last references to suspended greenlets while the thread
+  // is being torn down, so such a hub is kept (small, without its fds).
+  if (waiters_.live() == 0 && parked_fibers_ == 0 && !running_) delete this;
+}
+
 GreenHub* GreenHub::by_serial(uint64_t serial) {
   std::lock_guard<std::mutex> lock(g_registry_mu);
-  return serial >= 1 && serial <= g_registry.size() ? g_registry[serial - 1] : nullptr;
+  return registered(serial);
+}
+
+bool GreenHub::call_soon_threadsafe(uint64_t serial, PyObject* fn, PyObject* args) {
+  std::lock_guard<std::mutex> lock(g_registry_mu);  // the hub cannot be freed meanwhile
+  GreenHub* hub = registered(serial);
+  if (hub) hub->call_soon_threadsafe(fn, args);
+  return hub != nullptr;
+}
+
+bool GreenHub::wake_threadsafe(uint64_t serial, uint64_t waiter, PyObject* value) {
+  std::lock_guard<std::mutex> lock(g_registry_mu);
+  GreenHub* hub = registered(serial);
+  if (hub) hub->wake_threadsafe(waiter, value);
+  return hub != nullptr;
 }
 
 // ---------------------------------------------------------------- running --

@@ -177,6 +177,10 @@ class GreenHub final : public hub::Loop::Events {
   // ---- from any thread (GIL held) ----
   void call_soon_threadsafe(PyObject* fn, PyObject* args);
   void wake_threadsafe(uint64_t waiter, PyObject* value);
+  // The same, for the hub named `serial`, which may belong to a thread that
+  // is ending (its hub is then freed): false when there is no such hub.
+  static bool call_soon_threadsafe(uint64_t serial, PyObject* fn, PyObject* args);
+  static bool wake_threadsafe(uint64_t serial, uint64_t waiter, PyObject* value);
 
   // Work that will wake someone although no op or timer shows it (a job on
   // a real OS thread). Deadlock detection counts these.
@@ -194,10 +198,16 @@ class GreenHub final : public hub::Loop::Events {
   void after_blocking() override;
 
   hub::Loop& loop() { return *loop_; }
-  // A number naming this hub for other threads; hubs are never freed, so a
-  // number always finds its hub.
+  // A number naming this hub for other threads. A hub lives as long as its
+  // thread (the main thread's, as long as the process): a number names no
+  // hub once its thread has ended.
   uint64_t serial() const { return serial_; }
+  // This thread's hub by number (other threads: the static *_threadsafe).
   static GreenHub* by_serial(uint64_t serial);
+  // When the OS thread that made this hub ends (its Python thread state is
+  // cleared, GIL held): the engine's fds close and, if nothing is parked on
+  // it, the hub is freed. Not for the process's main thread.
+  void at_thread_end();
 
  private:
   struct Ready {
@@ -209,6 +219,8 @@ class GreenHub final : public hub::Loop::Events {
   using WaiterSlot = hub::SlotPool<Waiter>::Slot;
 
   GreenHub();
+  ~GreenHub() override;
+  bool watch_thread_end();
   // The loop's engine is made on the first wait that needs it; false with
   // OSError set when it cannot be (EMFILE, ENOMEM, a refused forced ring).
   bool loop_ready() { return loop_->has_engine() || prepare_loop(); }

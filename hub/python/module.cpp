@@ -447,23 +447,17 @@ PyObject* current_hub_id(PyObject*, PyObject*) {
   return PyLong_FromUnsignedLongLong(hub->serial());
 }
 
-GreenHub* hub_from_id(PyObject* id) {
-  unsigned long long serial = PyLong_AsUnsignedLongLong(id);
-  if (serial == static_cast<unsigned long long>(-1) && PyErr_Occurred()) return nullptr;
-  GreenHub* hub = GreenHub::by_serial(serial);
-  if (!hub) PyErr_Format(PyExc_ValueError, "no hub with id %llu", serial);
-  return hub;
-}
-
 PyObject* call_soon_threadsafe(PyObject*, PyObject* args) {
   if (PyTuple_GET_SIZE(args) < 2) {
     PyErr_SetString(PyExc_TypeError, "call_soon_threadsafe() needs a hub id and a callable");
     return nullptr;
   }
-  GreenHub* hub = hub_from_id(PyTuple_GET_ITEM(args, 0));
-  if (!hub) return nullptr;
+  unsigned long long serial = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(args, 0));
+  if (serial == static_cast<unsigned long long>(-1) && PyErr_Occurred()) return nullptr;
   PyRef rest = PyRef::steal(PyTuple_GetSlice(args, 2, PyTuple_GET_SIZE(args)));
-  hub->call_soon_threadsafe(PyTuple_GET_ITEM(args, 1), rest.get());
+  if (!rest) return nullptr;
+  if (!GreenHub::call_soon_threadsafe(serial, PyTuple_GET_ITEM(args, 1), rest.get()))
+    return PyErr_Format(PyExc_ValueError, "no hub with id %llu", serial);
   Py_RETURN_NONE;
 }
 
@@ -708,10 +702,7 @@ PyObject* Waiter_throw(WaiterObject* self, PyObject* exc) {
 PyObject* Waiter_wake_threadsafe(WaiterObject* self, PyObject* const* args, Py_ssize_t nargs) {
   if (!_PyArg_CheckPositional("wake_threadsafe", nargs, 0, 1)) return nullptr;
   uint64_t name = self->name;
-  GreenHub* hub = name ? GreenHub::by_serial(self->hub_serial) : nullptr;
-  if (!hub) Py_RETURN_FALSE;
-  hub->wake_threadsafe(name, nargs ? args[0] : Py_None);
-  Py_RETURN_TRUE;
+  return PyBool_FromLong(name && GreenHub::wake_threadsafe(self->hub_serial, name, nargs ? args[0] : Py_None));
 }
 
 PyObject* Waiter_get_waiting(WaiterObject* self, void*) { return PyBool_FromLong(self->name != 0); }
