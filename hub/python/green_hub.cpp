@@ -248,14 +248,7 @@ PyRef GreenHub::run(PyObject* callable) {
   PyRef target = greenlet::create(callable, self.get());
   if (!target) return {};
   if (!fiber::install_greenlet_methods()) return {};
-  char* here = hub::SharedStack::stack_pointer();
-  if (!fibers_ || here - fibers_->base() < static_cast<ptrdiff_t>(kResumeHeadroom * 2)) {
-    if (parked_fibers_ > 0) {
-      PyErr_SetString(PyExc_RuntimeError, "the hub cannot run deeper in the stack than when threads parked on it");
-      return {};
-    }
-    fibers_ = std::make_unique<hub::SharedStack>(here - fiber_gap_below(here));
-  }
+  if (!place_fibers(hub::SharedStack::stack_pointer())) return {};
   hub_greenlet_ = self;
   main_ = target;
   main_result_.reset();
@@ -304,6 +297,61 @@ PyRef GreenHub::run(PyObject* callable) {
     return {};
   }
   return std::move(main_result_);
+}
+
+bool GreenHub::place_fibers(char* here) {
+  if (!fibers_ || here - fibers_->base() < static_cast<ptrdiff_t>(kResumeHeadroom * 2)) {
+    if (parked_fibers_ > 0) {
+      PyErr_SetString(PyExc_RuntimeError, "the hub cannot run deeper in the stack than when threads parked on it");
+      return false;
+    }
+    fibers_ = std::make_unique<hub::SharedStack>(here - fiber_gap_below(here));
+  }
+  return true;
+}
+
+namespace {
+PyMethodDef g_loop_beside_def = {"hub_loop", GreenHub::loop_beside, METH_NOARGS, nullptr};
+}  // namespace
+
+bool GreenHub::run_beside() {
+  if (running_) {
+    PyErr_SetString(PyExc_RuntimeError, "the hub of this thread is already running");
+    return false;
+  }
+  PyRef self = greenlet::current();
+  PyRef body = self ? PyRef::steal(PyCFunction_New(&g_loop_beside_def, nullptr)) : PyRef();
+  PyRef hub = body ? greenlet::create(body.get(), self.get()) : PyRef();
+  if (!hub || !fiber::install_greenlet_methods()) return false;
+  // The hub greenlet starts here, at this depth, so its loop runs above the
+  // fibers' region whatever depth the program waits at later.
+  if (!place_fibers(hub::SharedStack::stack_pointer())) return false;
+  hub_greenlet_ = hub;
+  main_ = self;
+  main_result_.reset();
+  main_error_ = SavedError();
+  running_ = true;
+  schedule_switch(self.get(), nullptr);  // the hub's first turn hands control back to us
+  PyRef back = greenlet::switch_to(hub.get());
+  return bool(back);
+}
+
+PyObject* GreenHub::loop_beside(PyObject*, PyObject*) {
+  GreenHub* self = current();
+  self->in_hub_ = true;
+  for (;;) {
+    self->run_ready();
+    if (int rc = self->loop_->run_once(self->ready_.empty(), *self); rc < 0) {
+      // The kernel refused the wait: say so, and stop driving (the prompt
+      // goes on without the hub, as before).
+      errno = -rc;
+      PyErr_SetFromErrno(PyExc_OSError);
+      PyErr_WriteUnraisable(nullptr);
+      self->running_ = false;
+      self->in_hub_ = false;
+      Py_RETURN_NONE;
+    }
+  }
 }
 
 void GreenHub::run_ready() {

@@ -96,6 +96,15 @@ class GreenHub final : public hub::Loop::Events {
   // Runs `callable()` in a new greenlet whose parent is the calling greenlet,
   // which becomes the hub until that greenlet finishes. Returns its result.
   PyRef run(PyObject* callable);
+  // For the interactive prompt: the calling greenlet (the thread's root,
+  // where python3's REPL must run: exit() ends the process from there)
+  // stays the program, and the hub runs beside it in a greenlet of its
+  // own, so threads and greenlets keep running while the prompt waits for
+  // input (prompt_input.cpp) and tf.spawn() works at the prompt. Returns
+  // once the hub has started; false with an exception set.
+  bool run_beside();
+  // run_beside()'s greenlet: the loop, for as long as the process lives.
+  static PyObject* loop_beside(PyObject*, PyObject*);
   bool running() const { return running_; }
   PyObject* hub_greenlet() const { return hub_greenlet_.get(); }
   PyObject* main_greenlet() const { return main_.get(); }
@@ -253,6 +262,9 @@ class GreenHub final : public hub::Loop::Events {
   static void track_before_start(PyObject* greenlet);
   void deliver_signal_error();
   bool deadlocked();
+  // The fibers' stack region for a hub whose loop runs at `here`; false
+  // with an exception set when threads parked deeper than that.
+  bool place_fibers(char* here);
 
   uint64_t serial_;
   std::unique_ptr<hub::Loop> loop_;
