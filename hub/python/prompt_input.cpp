@@ -58,7 +58,8 @@ int select_on_the_hub(int nfds, fd_set* readers, fd_set* writers, fd_set* errors
   }
   double seconds = timeout ? static_cast<double>(timeout->tv_sec) + timeout->tv_usec / 1e6 : -1;
   int result = 1;
-  switch (wait_fd_ready(fd, POLLIN, seconds)) {
+  // Thrown into the input hook's wait (wait_for_input_on_the_hub): deliver it.
+  switch (g_thrown ? FdReadiness::kFailed : wait_fd_ready(fd, POLLIN, seconds)) {
     case FdReadiness::kReady:
       break;
     case FdReadiness::kTimedOut:
@@ -66,7 +67,7 @@ int select_on_the_hub(int nfds, fd_set* readers, fd_set* writers, fd_set* errors
       result = 0;
       break;
     case FdReadiness::kFailed:
-      g_thrown = SavedError::fetch();
+      if (!g_thrown) g_thrown = SavedError::fetch();
       result = -1;
       break;
   }
@@ -183,14 +184,20 @@ char* stdio_readline_on_the_hub(FILE* in, FILE* out, const char* prompt) {
   return PyOS_StdioReadline(in, out, prompt);
 }
 
-// python3 -i < file: the stdio reader calls this before each read.
+// python3 -i < file: the stdio reader calls this before each read (and
+// readline's loop, when it is set, after each select() that timed out).
 int wait_for_input_on_the_hub() {
   if (!take_gil_of_prompt()) return 0;
-  if (GreenHub::cooperative_here() && !buffered_input(stdin) &&
+  // Not while an exception waits for readline's signal check: readline
+  // calls the hook after the select() that reported it, before the check.
+  if (!g_thrown && GreenHub::cooperative_here() && !buffered_input(stdin) &&
       wait_fd_ready(fileno(stdin), POLLIN, -1) == FdReadiness::kFailed) {
-    // The read that follows cannot be cut short from here: a
-    // KeyboardInterrupt is raised again at the next signal check.
-    if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+    bool readline_reads = g_readline_patched && isatty(fileno(stdin)) && isatty(fileno(stdout));
+    if (readline_reads) {
+      g_thrown = SavedError::fetch();  // its next select() reports it
+    } else if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+      // The stdio read that follows cannot be cut short from here: a
+      // KeyboardInterrupt is raised again at the next signal check.
       PyErr_Clear();
       PyErr_SetInterruptEx(SIGINT);
     } else {
@@ -205,7 +212,7 @@ PyObject* prompt_waits_on_hub(PyObject*, PyObject*) {
   if (!patch_readline_module() && PyOS_ReadlineFunctionPointer == PyOS_StdioReadline)
     PyOS_ReadlineFunctionPointer = stdio_readline_on_the_hub;
   if (!PyOS_InputHook) PyOS_InputHook = wait_for_input_on_the_hub;
-  Py_RETURN_NONE;
+  return PyBool_FromLong(g_readline_patched);
 }
 
 PyObject* run_hub_beside(PyObject*, PyObject*) {
@@ -215,7 +222,7 @@ PyObject* run_hub_beside(PyObject*, PyObject*) {
 
 PyMethodDef g_methods[] = {
     {"prompt_waits_on_hub", prompt_waits_on_hub, METH_NOARGS,
-     "prompt_waits_on_hub(): the interactive prompt waits for input on the hub."},
+     "prompt_waits_on_hub() -> whether readline's wait was redirected: the prompt waits for input on the hub."},
     {"run_hub_beside", run_hub_beside, METH_NOARGS,
      "run_hub_beside(): the hub runs in a greenlet of its own beside this one (the prompt's)."},
     {nullptr, nullptr, 0, nullptr}};
