@@ -340,6 +340,25 @@ bool run_startup_file(const PyConfig* c, int* exitcode) {
 
 bool g_prompt_pending = false;  // stdin is a terminal and nothing else ran
 
+// The hub runs beside the prompt (on the root greenlet, where exit() may end
+// the process), and the prompt waits for input on it: threads and greenlets
+// keep running meanwhile. Without it the prompt still works, blocking.
+void run_hub_beside_prompt() {
+  PyRef core = PyRef::steal(PyImport_ImportModule("_framework_core"));
+  for (const char* step : {"run_hub_beside", "prompt_waits_on_hub"}) {
+    PyRef done = core ? PyRef::steal(PyObject_CallMethod(core.get(), step, nullptr)) : PyRef();
+    if (!done) {
+      PyErr_Clear();
+      return;
+    }
+  }
+  // The prompt's greenlet (the root) is the main thread from now on: the
+  // program's greenlet, which was, has ended.
+  PyRef framework = PyRef::steal(PyImport_ImportModule("theframework"));
+  PyRef adopted = framework ? PyRef::steal(PyObject_CallMethod(framework.get(), "_program_started", nullptr)) : PyRef();
+  if (!adopted) PyErr_Print();
+}
+
 }  // namespace
 
 int run_program() {
@@ -394,6 +413,7 @@ void run_interactive(int* exitcode) {
       *exitcode = report_error();
       return;
     }
+    run_hub_beside_prompt();
     *exitcode = PyRun_AnyFileExFlags(stdin, "<stdin>", 0, &cf) != 0;
   }
   // PYTHONINSPECT is read last so the program may have set it.
@@ -404,6 +424,7 @@ void run_interactive(int* exitcode) {
   if (!(config->inspect && stdin_is_interactive(config) && runs_code(config))) return;
   set_inspect(config, 0);
   if (run_interactive_hook(exitcode)) return;
+  run_hub_beside_prompt();
   *exitcode = PyRun_AnyFileFlags(stdin, "<stdin>", &cf) != 0;
 }
 

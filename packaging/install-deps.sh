@@ -19,6 +19,11 @@ test_deps=(
 package_deps=(
   file dpkg-dev
 )
+# Database drivers and a server the tests run against (tests/py/test_db_drivers.py
+# starts PostgreSQL itself in a temporary directory).
+db_test_deps=(
+  postgresql python3-psycopg2 python3-psycopg python3-pymysql
+)
 bench_deps=(
   python3-uvloop wrk hyperfine python3-matplotlib util-linux procps time
 )
@@ -29,7 +34,7 @@ matrix_deps=(
   python3-requests python3-redis redis-server python3-paramiko wrk
 )
 
-want=("${build_deps[@]}" "${test_deps[@]}" "${package_deps[@]}")
+want=("${build_deps[@]}" "${test_deps[@]}" "${db_test_deps[@]}" "${package_deps[@]}")
 if [ "${1:-}" = "--bench" ] || [ "${TFPYTHON_BENCH_DEPS:-0}" = 1 ]; then
   want+=("${bench_deps[@]}")
 fi

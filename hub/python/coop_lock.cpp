@@ -106,10 +106,7 @@ bool wake_one(LockState* self) {
       if (here->running() && here->wake(w.name, Py_None)) return true;
       continue;  // gave up already (timed out, killed): the next one
     }
-    if (GreenHub* other = GreenHub::by_serial(w.hub_serial)) {
-      other->wake_threadsafe(w.name, Py_None);
-      return true;
-    }
+    if (GreenHub::wake_threadsafe(w.hub_serial, w.name, Py_None)) return true;
   }
   return false;
 }

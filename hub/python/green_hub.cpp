@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <exception>
 #include <atomic>
@@ -98,6 +100,16 @@ size_t fiber_gap_below(char* here) {
 
 bool on_process_main_thread() { return ::syscall(SYS_gettid) == ::getpid(); }
 
+// A wait that nothing can end idles until a signal, as under python3;
+// TFPYTHON_REPORT_DEADLOCK=1 (a debugging aid) raises DeadlockError instead.
+bool report_deadlocks() {
+  static const bool wanted = [] {
+    const char* v = std::getenv("TFPYTHON_REPORT_DEADLOCK");
+    return v && *v && std::strcmp(v, "0") != 0;
+  }();
+  return wanted;
+}
+
 // A call or wake-up posted by another OS thread; runs on the hub's thread.
 struct CrossThreadPost {
   GreenHub* hub;
@@ -147,13 +159,29 @@ GreenHub* GreenHub::current() { return t_hub; }
 GreenHub& GreenHub::for_this_thread() {
   // A hub lives as long as its thread: greenlets that still wait on it may
   // be resumed or collected at any later point and must find it intact.
-  if (!t_hub) t_hub = new GreenHub();
+  if (!t_hub) {
+    t_hub = new GreenHub();
+    if (!on_process_main_thread() && !t_hub->watch_thread_end()) PyErr_Clear();  // kept for good: a leak only
+  }
   return *t_hub;
 }
 
 namespace {
 std::mutex g_registry_mu;
-std::vector<GreenHub*> g_registry;  // index = serial - 1
+std::vector<GreenHub*> g_registry;  // index = serial - 1; null once its thread ended
+
+GreenHub* registered(uint64_t serial) {  // g_registry_mu held
+  return serial >= 1 && serial <= g_registry.size() ? g_registry[serial - 1] : nullptr;
+}
+
+// In the thread state's dict of a thread that made a hub: cleared (with the
+// GIL held) when the thread ends, which frees the thread's hub.
+constexpr const char* kThreadEndKey = "theframework.hub_of_this_thread";
+
+void on_thread_state_cleared(PyObject* capsule) {
+  auto* hub = static_cast<GreenHub*>(PyCapsule_GetPointer(capsule, kThreadEndKey));
+  if (hub && hub == GreenHub::current()) hub->at_thread_end();
+}
 }  // namespace
 
 GreenHub::GreenHub() : loop_(std::make_unique<hub::Loop>()) {
@@ -162,9 +190,50 @@ GreenHub::GreenHub() : loop_(std::make_unique<hub::Loop>()) {
   serial_ = g_registry.size();
 }
 
+GreenHub::~GreenHub() {
+  for (auto& [fd, connections] : orphans_)
+    for (const OrphanConnection& c : connections) ::close(c.fd);
+}
+
+bool GreenHub::watch_thread_end() {
+  PyObject* dict = PyThreadState_GetDict();  // borrowed
+  if (!dict) return false;
+  PyRef capsule = PyRef::steal(PyCapsule_New(this, kThreadEndKey, on_thread_state_cleared));
+  return capsule && PyDict_SetItemString(dict, kThreadEndKey, capsule.get()) == 0;
+}
+
+void GreenHub::at_thread_end() {
+  {
+    std::lock_guard<std::mutex> lock(g_registry_mu);
+    g_registry[serial_ - 1] = nullptr;  // no other thread reaches us from now on
+  }
+  t_hub = nullptr;
+  // What the kernel holds for us goes now: a fresh loop has no engine and
+  // no fd (the old one closes its ring or epoll fd and its eventfd).
+  loop_ = std::make_unique<hub::Loop>();
+  // Greenlets still parked here can never run again; freeing their waiters
+  // would drop the last references to suspended greenlets while the thread
+  // is being torn down, so such a hub is kept (small, without its fds).
+  if (waiters_.live() == 0 && parked_fibers_ == 0 && !running_) delete this;
+}
+
 GreenHub* GreenHub::by_serial(uint64_t serial) {
   std::lock_guard<std::mutex> lock(g_registry_mu);
-  return serial >= 1 && serial <= g_registry.size() ? g_registry[serial - 1] : nullptr;
+  return registered(serial);
+}
+
+bool GreenHub::call_soon_threadsafe(uint64_t serial, PyObject* fn, PyObject* args) {
+  std::lock_guard<std::mutex> lock(g_registry_mu);  // the hub cannot be freed meanwhile
+  GreenHub* hub = registered(serial);
+  if (hub) hub->call_soon_threadsafe(fn, args);
+  return hub != nullptr;
+}
+
+bool GreenHub::wake_threadsafe(uint64_t serial, uint64_t waiter, PyObject* value) {
+  std::lock_guard<std::mutex> lock(g_registry_mu);
+  GreenHub* hub = registered(serial);
+  if (hub) hub->wake_threadsafe(waiter, value);
+  return hub != nullptr;
 }
 
 // ---------------------------------------------------------------- running --
@@ -179,14 +248,7 @@ PyRef GreenHub::run(PyObject* callable) {
   PyRef target = greenlet::create(callable, self.get());
   if (!target) return {};
   if (!fiber::install_greenlet_methods()) return {};
-  char* here = hub::SharedStack::stack_pointer();
-  if (!fibers_ || here - fibers_->base() < static_cast<ptrdiff_t>(kResumeHeadroom * 2)) {
-    if (parked_fibers_ > 0) {
-      PyErr_SetString(PyExc_RuntimeError, "the hub cannot run deeper in the stack than when threads parked on it");
-      return {};
-    }
-    fibers_ = std::make_unique<hub::SharedStack>(here - fiber_gap_below(here));
-  }
+  if (!place_fibers(hub::SharedStack::stack_pointer())) return {};
   hub_greenlet_ = self;
   main_ = target;
   main_result_.reset();
@@ -209,7 +271,7 @@ PyRef GreenHub::run(PyObject* callable) {
     run_ready();
     if (task_is_dead(main_.get())) break;
     bool may_block = ready_.empty();
-    if (may_block && deadlocked()) {
+    if (may_block && report_deadlocks() && deadlocked()) {
       PyRef exc = PyRef::steal(PyObject_CallFunction(
           DeadlockError, "s",
           "this operation would block forever: every greenlet is waiting and no timer, "
@@ -235,6 +297,61 @@ PyRef GreenHub::run(PyObject* callable) {
     return {};
   }
   return std::move(main_result_);
+}
+
+bool GreenHub::place_fibers(char* here) {
+  if (!fibers_ || here - fibers_->base() < static_cast<ptrdiff_t>(kResumeHeadroom * 2)) {
+    if (parked_fibers_ > 0) {
+      PyErr_SetString(PyExc_RuntimeError, "the hub cannot run deeper in the stack than when threads parked on it");
+      return false;
+    }
+    fibers_ = std::make_unique<hub::SharedStack>(here - fiber_gap_below(here));
+  }
+  return true;
+}
+
+namespace {
+PyMethodDef g_loop_beside_def = {"hub_loop", GreenHub::loop_beside, METH_NOARGS, nullptr};
+}  // namespace
+
+bool GreenHub::run_beside() {
+  if (running_) {
+    PyErr_SetString(PyExc_RuntimeError, "the hub of this thread is already running");
+    return false;
+  }
+  PyRef self = greenlet::current();
+  PyRef body = self ? PyRef::steal(PyCFunction_New(&g_loop_beside_def, nullptr)) : PyRef();
+  PyRef hub = body ? greenlet::create(body.get(), self.get()) : PyRef();
+  if (!hub || !fiber::install_greenlet_methods()) return false;
+  // The hub greenlet starts here, at this depth, so its loop runs above the
+  // fibers' region whatever depth the program waits at later.
+  if (!place_fibers(hub::SharedStack::stack_pointer())) return false;
+  hub_greenlet_ = hub;
+  main_ = self;
+  main_result_.reset();
+  main_error_ = SavedError();
+  running_ = true;
+  schedule_switch(self.get(), nullptr);  // the hub's first turn hands control back to us
+  PyRef back = greenlet::switch_to(hub.get());
+  return bool(back);
+}
+
+PyObject* GreenHub::loop_beside(PyObject*, PyObject*) {
+  GreenHub* self = current();
+  self->in_hub_ = true;
+  for (;;) {
+    self->run_ready();
+    if (int rc = self->loop_->run_once(self->ready_.empty(), *self); rc < 0) {
+      // The kernel refused the wait: say so, and stop driving (the prompt
+      // goes on without the hub, as before).
+      errno = -rc;
+      PyErr_SetFromErrno(PyExc_OSError);
+      PyErr_WriteUnraisable(nullptr);
+      self->running_ = false;
+      self->in_hub_ = false;
+      Py_RETURN_NONE;
+    }
+  }
 }
 
 void GreenHub::run_ready() {

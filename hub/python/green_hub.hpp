@@ -96,6 +96,15 @@ class GreenHub final : public hub::Loop::Events {
   // Runs `callable()` in a new greenlet whose parent is the calling greenlet,
   // which becomes the hub until that greenlet finishes. Returns its result.
   PyRef run(PyObject* callable);
+  // For the interactive prompt: the calling greenlet (the thread's root,
+  // where python3's REPL must run: exit() ends the process from there)
+  // stays the program, and the hub runs beside it in a greenlet of its
+  // own, so threads and greenlets keep running while the prompt waits for
+  // input (prompt_input.cpp) and tf.spawn() works at the prompt. Returns
+  // once the hub has started; false with an exception set.
+  bool run_beside();
+  // run_beside()'s greenlet: the loop, for as long as the process lives.
+  static PyObject* loop_beside(PyObject*, PyObject*);
   bool running() const { return running_; }
   PyObject* hub_greenlet() const { return hub_greenlet_.get(); }
   PyObject* main_greenlet() const { return main_.get(); }
@@ -185,6 +194,10 @@ class GreenHub final : public hub::Loop::Events {
   // ---- from any thread (GIL held) ----
   void call_soon_threadsafe(PyObject* fn, PyObject* args);
   void wake_threadsafe(uint64_t waiter, PyObject* value);
+  // The same, for the hub named `serial`, which may belong to a thread that
+  // is ending (its hub is then freed): false when there is no such hub.
+  static bool call_soon_threadsafe(uint64_t serial, PyObject* fn, PyObject* args);
+  static bool wake_threadsafe(uint64_t serial, uint64_t waiter, PyObject* value);
 
   // Work that will wake someone although no op or timer shows it (a job on
   // a real OS thread). Deadlock detection counts these.
@@ -202,10 +215,16 @@ class GreenHub final : public hub::Loop::Events {
   void after_blocking() override;
 
   hub::Loop& loop() { return *loop_; }
-  // A number naming this hub for other threads; hubs are never freed, so a
-  // number always finds its hub.
+  // A number naming this hub for other threads. A hub lives as long as its
+  // thread (the main thread's, as long as the process): a number names no
+  // hub once its thread has ended.
   uint64_t serial() const { return serial_; }
+  // This thread's hub by number (other threads: the static *_threadsafe).
   static GreenHub* by_serial(uint64_t serial);
+  // When the OS thread that made this hub ends (its Python thread state is
+  // cleared, GIL held): the engine's fds close and, if nothing is parked on
+  // it, the hub is freed. Not for the process's main thread.
+  void at_thread_end();
 
  private:
   struct Ready {
@@ -217,6 +236,8 @@ class GreenHub final : public hub::Loop::Events {
   using WaiterSlot = hub::SlotPool<Waiter>::Slot;
 
   GreenHub();
+  ~GreenHub() override;
+  bool watch_thread_end();
   // The loop's engine is made on the first wait that needs it; false with
   // OSError set when it cannot be (EMFILE, ENOMEM, a refused forced ring).
   bool loop_ready() { return loop_->has_engine() || prepare_loop(); }
@@ -249,6 +270,9 @@ class GreenHub final : public hub::Loop::Events {
   static void track_before_start(PyObject* greenlet);
   void deliver_signal_error();
   bool deadlocked();
+  // The fibers' stack region for a hub whose loop runs at `here`; false
+  // with an exception set when threads parked deeper than that.
+  bool place_fibers(char* here);
 
   uint64_t serial_;
   std::unique_ptr<hub::Loop> loop_;

@@ -17,6 +17,12 @@
 #include "hub/python/module.hpp"
 #include "hub/python/coop_lock.hpp"
 #include "hub/python/thread_local.hpp"
+#include "hub/python/epoll_object.hpp"
+#include "hub/python/file_io.hpp"
+#include "hub/python/name_info.hpp"
+#include "hub/python/prompt_input.hpp"
+#include "hub/python/shell_command.hpp"
+#include "hub/python/signal_pause.hpp"
 #include "hub/python/green_thread.hpp"
 #include "hub/python/hidden_frames.hpp"
 #include "hub/python/socket_ops.hpp"
@@ -443,23 +449,17 @@ PyObject* current_hub_id(PyObject*, PyObject*) {
   return PyLong_FromUnsignedLongLong(hub->serial());
 }
 
-GreenHub* hub_from_id(PyObject* id) {
-  unsigned long long serial = PyLong_AsUnsignedLongLong(id);
-  if (serial == static_cast<unsigned long long>(-1) && PyErr_Occurred()) return nullptr;
-  GreenHub* hub = GreenHub::by_serial(serial);
-  if (!hub) PyErr_Format(PyExc_ValueError, "no hub with id %llu", serial);
-  return hub;
-}
-
 PyObject* call_soon_threadsafe(PyObject*, PyObject* args) {
   if (PyTuple_GET_SIZE(args) < 2) {
     PyErr_SetString(PyExc_TypeError, "call_soon_threadsafe() needs a hub id and a callable");
     return nullptr;
   }
-  GreenHub* hub = hub_from_id(PyTuple_GET_ITEM(args, 0));
-  if (!hub) return nullptr;
+  unsigned long long serial = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(args, 0));
+  if (serial == static_cast<unsigned long long>(-1) && PyErr_Occurred()) return nullptr;
   PyRef rest = PyRef::steal(PyTuple_GetSlice(args, 2, PyTuple_GET_SIZE(args)));
-  hub->call_soon_threadsafe(PyTuple_GET_ITEM(args, 1), rest.get());
+  if (!rest) return nullptr;
+  if (!GreenHub::call_soon_threadsafe(serial, PyTuple_GET_ITEM(args, 1), rest.get()))
+    return PyErr_Format(PyExc_ValueError, "no hub with id %llu", serial);
   Py_RETURN_NONE;
 }
 
@@ -727,10 +727,7 @@ PyObject* Waiter_throw(WaiterObject* self, PyObject* exc) {
 PyObject* Waiter_wake_threadsafe(WaiterObject* self, PyObject* const* args, Py_ssize_t nargs) {
   if (!_PyArg_CheckPositional("wake_threadsafe", nargs, 0, 1)) return nullptr;
   uint64_t name = self->name;
-  GreenHub* hub = name ? GreenHub::by_serial(self->hub_serial) : nullptr;
-  if (!hub) Py_RETURN_FALSE;
-  hub->wake_threadsafe(name, nargs ? args[0] : Py_None);
-  Py_RETURN_TRUE;
+  return PyBool_FromLong(name && GreenHub::wake_threadsafe(self->hub_serial, name, nargs ? args[0] : Py_None));
 }
 
 // watch_also(fd, events): the wait_any() parked on this Waiter watches fd
@@ -865,7 +862,9 @@ PyObject* init_module() {
   PyRef m = PyRef::steal(PyModule_Create(&g_module));
   if (!m || add_objects(m.get()) < 0 || add_socket_ops(m.get()) < 0 ||
       add_hidden_frames(m.get()) < 0 || add_coop_lock(m.get()) < 0 || add_thread_local(m.get()) < 0 ||
-      add_green_thread(m.get()) < 0)
+      add_green_thread(m.get()) < 0 || add_file_io(m.get()) < 0 || add_epoll_object(m.get()) < 0 ||
+      add_shell_command(m.get()) < 0 || add_signal_pause(m.get()) < 0 || add_name_info(m.get()) < 0 ||
+      add_prompt_input(m.get()) < 0)
     return nullptr;
   return m.release();
 }

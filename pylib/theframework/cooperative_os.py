@@ -1,13 +1,17 @@
-"""os: reading and writing pipes, and waiting for a child, without blocking
-the hub.
+"""os: reading and writing pipes, waiting for children and running shell
+commands without blocking the hub.
 
 os.read/os.write wait for readiness on the ring first (a regular file is
 always ready, so files cost one extra check only when the fd would block).
-os.waitpid for one child waits on a pidfd (kernel >= 5.3) becoming readable.
-Outside the hub, and for what they cannot serve (waitpid(-1), WNOHANG), the
+os.waitpid for one child waits on a pidfd (kernel >= 5.3) becoming readable;
+waits for any child (wait, wait3, waitpid(-1) or of a process group, and
+wait4 with those, or for stops) try with WNOHANG and otherwise wait for a
+pool thread's waitid(WNOWAIT). os.system runs the shell with the wait on
+the hub (shell_command.cpp). Outside the hub, and with WNOHANG, the
 originals are called unchanged.
 """
 import os as _os
+import sys as _sys
 from fcntl import F_GETFL as _F_GETFL, fcntl as _fcntl
 
 from theframework._core import core
@@ -60,20 +64,111 @@ def make_write(original):
     return write
 
 
+def _wait_for_child(pid, options):
+    """Until a child in waitpid's set for ``pid`` can be waited for: a thread
+    of the hub's pool blocks in waitid() with WNOWAIT (nothing is reaped;
+    there is no fd for "any child") while the greenlet waits on the hub."""
+    if pid > 0:
+        idtype, ident = _os.P_PID, pid
+    elif pid == -1:
+        idtype, ident = _os.P_ALL, 0
+    else:
+        idtype, ident = _os.P_PGID, (_os.getpgrp() if pid == 0 else -pid)
+    flags = _os.WEXITED | _os.WNOWAIT
+    if options & _os.WUNTRACED:
+        flags |= _os.WSTOPPED
+    if options & _os.WCONTINUED:
+        flags |= _os.WCONTINUED
+    from theframework.threadpool import run_in_thread  # not at start-up: it imports signal
+    try:
+        run_in_thread(_os.waitid, idtype, ident, flags)
+    except OSError:
+        pass  # no such child: the caller's own call says so, as python3's would
+
+
+def _wait_any(wait_now, pid, options):
+    """wait_now(options | WNOHANG) until it reports a child (pid != 0)."""
+    while True:
+        result = wait_now(options | _os.WNOHANG)
+        if result[0]:
+            return result
+        _wait_for_child(pid, options)
+
+
+def _cooperative(options):
+    return not options & _os.WNOHANG and _hub_is_running()
+
+
 def make_waitpid(original):
     pidfd_open = getattr(_os, "pidfd_open", None)
+    state_changes = _os.WUNTRACED | _os.WCONTINUED  # a pidfd reports only the exit
 
     def waitpid(pid, options, /):
-        if pid > 0 and not options & _os.WNOHANG and pidfd_open is not None and _hub_is_running():
+        if not _cooperative(options):
+            return original(pid, options)
+        if pid <= 0 or options & state_changes or pidfd_open is None:
+            return _wait_any(lambda flags: original(pid, flags), pid, options)
+        try:
+            pidfd = pidfd_open(pid)
+        except OSError:
+            pidfd = None  # not our child or gone: the original says what python3 says
+        if pidfd is not None:
             try:
-                pidfd = pidfd_open(pid)
-            except OSError:
-                pidfd = None  # not our child or gone: the original says what python3 says
-            if pidfd is not None:
-                try:
-                    core.wait_readable(pidfd)
-                finally:
-                    _os.close(pidfd)
+                core.wait_readable(pidfd)
+            finally:
+                _os.close(pidfd)
         return original(pid, options)
     waitpid.__doc__ = original.__doc__
     return waitpid
+
+
+def make_wait(waitpid):
+    original = _os.wait
+
+    def wait():
+        if not _hub_is_running():
+            return original()
+        return _wait_any(lambda flags: waitpid(-1, flags), -1, 0)
+    wait.__doc__ = original.__doc__
+    return wait
+
+
+def make_wait3(original):
+    def wait3(options):
+        if not _cooperative(options):
+            return original(options)
+        return _wait_any(original, -1, options)
+    wait3.__doc__ = original.__doc__
+    return wait3
+
+
+def make_wait4(original):
+    def wait4(pid, options):
+        if not _cooperative(options):
+            return original(pid, options)
+        return _wait_any(lambda flags: original(pid, flags), pid, options)
+    wait4.__doc__ = original.__doc__
+    return wait4
+
+
+def _command_argument(args, kwargs):
+    """os.system's one argument, or None when the call is malformed."""
+    if len(args) == 1 and not kwargs:
+        return args[0]
+    if not args and list(kwargs) == ["command"]:
+        return kwargs["command"]
+    return None
+
+
+def make_system(original):
+    def system(*args, **kwargs):
+        command = _command_argument(args, kwargs) if _hub_is_running() else None
+        if command is None:
+            return original(*args, **kwargs)  # outside the hub, and python3's errors
+        command = _os.fsencode(command)
+        if b"\0" in command:
+            raise ValueError("embedded null byte")
+        _sys.audit("os.system", command)
+        return core.run_shell(command)
+    system.__doc__ = original.__doc__
+    return system

@@ -27,15 +27,18 @@ class MainThreadHandler:
         self.handler = handler
 
     def __call__(self, signum, frame):
-        if _in_main_thread():
-            return self.handler(signum, frame)
         try:
-            self.handler(signum, frame)
-        except BaseException as exc:
-            # Without this frame: the traceback shows where main was, then
-            # the handler, as python3's would.
-            tb = exc.__traceback__
-            core.throw(core.get_main_greenlet(), exc.with_traceback(tb.tb_next if tb else None))
+            if _in_main_thread():
+                return self.handler(signum, frame)
+            try:
+                self.handler(signum, frame)
+            except BaseException as exc:
+                # Without this frame: the traceback shows where main was, then
+                # the handler, as python3's would.
+                tb = exc.__traceback__
+                core.throw(core.get_main_greenlet(), exc.with_traceback(tb.tb_next if tb else None))
+        finally:
+            core.signal_handled()  # signal.pause() returns once a handler ran
 
     def __repr__(self):
         return repr(self.handler)
@@ -108,7 +111,14 @@ def install(_signal):
             return original_sigtimedwait(sigset, timeout)
         return None if info is None else siginfo(info)
 
-    for fn, original in ((signal, original_signal), (getsignal, original_getsignal),
+    original_pause = _signal.pause
+
+    def pause():
+        if not core.hub_is_running():
+            return original_pause()
+        core.pause()
+
+    for fn, original in ((signal, original_signal), (getsignal, original_getsignal), (pause, original_pause),
                          (set_wakeup_fd, original_set_wakeup_fd), (sigwait, original_sigwait),
                          (sigwaitinfo, original_sigwaitinfo), (sigtimedwait, original_sigtimedwait)):
         fn.__doc__ = original.__doc__
@@ -121,4 +131,4 @@ def install(_signal):
         if callable(current) and current not in plain and not isinstance(current, MainThreadHandler):
             original_signal(signum, MainThreadHandler(current))
     return {"signal": signal, "getsignal": getsignal, "set_wakeup_fd": set_wakeup_fd,
-            "sigwait": sigwait, "sigwaitinfo": sigwaitinfo, "sigtimedwait": sigtimedwait}
+            "sigwait": sigwait, "sigwaitinfo": sigwaitinfo, "sigtimedwait": sigtimedwait, "pause": pause}

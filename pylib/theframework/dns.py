@@ -3,7 +3,9 @@ hub's thread pool while the calling greenlet waits on the eventfd. Numeric
 addresses are answered at once, without a thread. Errors are python3's
 (socket.gaierror, socket.herror), raised in the calling greenlet."""
 import _socket
+from operator import index as _index
 
+from theframework._core import core as _core
 from theframework.threadpool import run_in_thread
 
 _originals = {}
@@ -54,9 +56,17 @@ def gethostbyaddr(ip_address):
 def getnameinfo(sockaddr, flags):
     original = _originals["getnameinfo"]
     numeric = _socket.NI_NUMERICHOST | _socket.NI_NUMERICSERV
+    try:
+        flags = _index(flags)
+    except TypeError:
+        return original(sockaddr, flags)  # python3's error
     if flags & numeric == numeric:
         return original(sockaddr, flags)
-    return run_in_thread(original, sockaddr, flags)
+    # The original, asked for numbers only, checks the arguments as python3
+    # does (and raises its audit event) without a lookup; the lookup itself
+    # runs with the GIL released (CPython 3.11 keeps it: name_info.cpp).
+    original(sockaddr, (flags & ~_socket.NI_NAMEREQD) | numeric)
+    return run_in_thread(_core.resolve_nameinfo, sockaddr, flags)
 
 
 def install(socket_module):

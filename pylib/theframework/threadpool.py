@@ -19,48 +19,47 @@ def _originals():
 
 
 class ThreadPool:
+    """Workers start on demand, up to max_workers: a job queued while every
+    worker is busy starts another, so a burst of lookups runs at once. An
+    idle worker sleeps on a lock of its own, which submit() releases."""
+
     def __init__(self, max_workers=_MAX_WORKERS):
         self.max_workers = max_workers
         self._jobs = deque()
         self._workers = 0
-        self._idle = 0
+        self._idle = []  # the wake-up locks of idle workers
         start_new_thread, allocate_lock = _originals()
         self._start_new_thread = start_new_thread
+        self._allocate_lock = allocate_lock
         self._lock = allocate_lock()
-        self._work_ready = allocate_lock()  # released when a job is queued
-        self._work_ready.acquire()
 
     def submit(self, waiter, function, args, kwargs):
         with self._lock:
             self._jobs.append((waiter, function, args, kwargs))
-            start = self._idle == 0 and self._workers < self.max_workers
+            wake = self._idle.pop() if self._idle else None
+            start = wake is None and self._workers < self.max_workers
             if start:
                 self._workers += 1
-        if start:
+        if wake is not None:
+            wake.release()
+        elif start:
             _core.pool_threads(1)
             self._start_new_thread(self._work, ())
-        self._signal()
-
-    def _signal(self):
-        try:
-            self._work_ready.release()
-        except RuntimeError:
-            pass  # already signalled
 
     def _work(self):
         # Signals go to the main thread, whose hub wait they interrupt, as
         # they would in a python3 program that has no pool threads.
         signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+        wake = self._allocate_lock()
+        wake.acquire()
         try:
             while True:
                 with self._lock:
                     job = self._jobs.popleft() if self._jobs else None
                     if job is None:
-                        self._idle += 1
+                        self._idle.append(wake)
                 if job is None:
-                    self._work_ready.acquire()
-                    with self._lock:
-                        self._idle -= 1
+                    wake.acquire()  # released by submit(), which took us off the list
                     continue
                 waiter, function, args, kwargs = job
                 try:
@@ -69,9 +68,6 @@ class ThreadPool:
                     outcome = (False, e)
                 del job, function, args, kwargs
                 waiter.wake_threadsafe(outcome)
-                with self._lock:
-                    if self._jobs:
-                        self._signal()
         finally:
             _core.pool_threads(-1)
 

@@ -81,3 +81,78 @@ def fd_budget(request):
         return n
 
     return budget
+
+
+# A "ticker": a greenlet that sleeps 10 ms in a loop. While a healthy hub
+# waits, it ticks every ~10 ms; a wait that freezes the hub shows as one
+# long gap. Source to put at the top of a program run under tfpython:
+# ticker_start() before the wait, ticker_stop() -> (ticks, largest gap in s).
+TICKER = textwrap.dedent("""
+    import time as _ticker_time
+    import theframework as _ticker_tf
+    _ticker_gaps = []
+    _ticker_on = [False]
+
+    def _ticker_loop():
+        last = _ticker_time.monotonic()
+        while True:
+            _ticker_time.sleep(0.01)
+            now = _ticker_time.monotonic()
+            if _ticker_on[0]:
+                _ticker_gaps.append(now - last)
+            last = now
+
+    _ticker_tf.spawn(_ticker_loop)
+    _ticker_time.sleep(0.02)
+
+    def ticker_start():
+        del _ticker_gaps[:]
+        _ticker_on[0] = True
+
+    def ticker_stop():
+        _ticker_on[0] = False
+        return len(_ticker_gaps), max(_ticker_gaps, default=0.0)
+""")
+
+#: The issue's bound for "the hub was not frozen" (generous: noisy machines).
+MAX_TICK_GAP = 0.05
+
+
+class Ticker:
+    """The same ticker inside the test process (tests that run in the hub)."""
+
+    def __init__(self):
+        import theframework as tf
+        self.gaps = []
+        self.on = False
+        self.greenlet = tf.spawn(self._loop)
+
+    def _loop(self):
+        import time
+        last = time.monotonic()
+        while True:
+            time.sleep(0.01)
+            now = time.monotonic()
+            if self.on:
+                self.gaps.append(now - last)
+            last = now
+
+    def __enter__(self):
+        import time
+        time.sleep(0.02)
+        self.gaps.clear()
+        self.on = True
+        return self
+
+    def __exit__(self, *exc):
+        self.on = False
+        self.greenlet.kill()
+
+    @property
+    def largest_gap(self):
+        return max(self.gaps, default=0.0)
+
+
+@pytest.fixture
+def ticker(in_hub):
+    return Ticker()

@@ -219,11 +219,11 @@ def test_time_sleep_bad_input_matches_python3(arg):
     assert ours.stdout == theirs.stdout and ours.stdout
 
 
-def test_deadlock_is_reported_in_the_main_greenlet():
+def test_deadlock_is_reported_in_the_main_greenlet_when_asked():
     r = run_tfpython("""
         import theframework as tf
         tf.Event().wait()
-    """, timeout=20)
+    """, timeout=20, env={"TFPYTHON_REPORT_DEADLOCK": "1"})
     assert r.returncode == 1
     assert "DeadlockError: this operation would block forever" in r.stderr
     assert 'File "<string>", line 3, in <module>' in r.stderr

@@ -982,11 +982,7 @@ def _command_line(case: Case) -> str:
 # every entry says why it differs.
 KNOWN_DIFFERENCES = {
     # The cooperative model by design.
-    "c-select-module-api": "select.epoll/kqueue/devpoll are removed (they would block the hub); select.select "
-                           "is a Python stand-in, not a builtin",
-    "c-epoll": "select.epoll is removed under patching (gevent does the same)",
-    "c-selectors-default": "DefaultSelector is the cooperative poll-based selector, not EpollSelector",
-    "script-selectors": "no epoll fd is opened by DefaultSelector, so later fd numbers are one lower",
+    "c-select-module-api": "select.select and select.poll are Python stand-ins, not builtins",
     "c-socket-api": "the patched socket's methods and resolver functions are a C type's and Python "
                     "stand-ins, so their reprs differ",
     "c-thread-idents": "threads are greenlets on one OS thread: get_native_id() is the same for all",

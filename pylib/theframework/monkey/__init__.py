@@ -28,8 +28,8 @@ REMOVE = object()
 #: patch module (theframework.monkey.<name>) for each stdlib module, in
 #: the order patch_all applies them.
 PATCH_MODULES = {
-    "os": "os",
     "io": "io",
+    "os": "os",
     "time": "time",
     "_thread": "thread",
     "threading": "threading",
@@ -41,6 +41,7 @@ PATCH_MODULES = {
     "_signal": "_signal",
     "signal": "signal",
     "multiprocessing.synchronize": "multiprocessing_synchronize",
+    "psycopg2": "psycopg2",
     "email.parser": "email_parser",
     "email.utils": "email_utils",
 }
@@ -84,8 +85,13 @@ def is_object_patched(module_name, name):
 
 # ------------------------------------------------------------- patching --
 
+#: module -> another definition file than PATCH_MODULES's, given to
+#: patch_all() as ``name="file"`` (threading when threads stay OS threads).
+_variants = {}
+
+
 def _patch_definition(module_name):
-    return importlib.import_module("theframework.monkey." + PATCH_MODULES[module_name])
+    return importlib.import_module("theframework.monkey." + _variants.get(module_name, PATCH_MODULES[module_name]))
 
 
 def _hidden(replacement):
@@ -153,8 +159,9 @@ class _PatchOnImport:
         self.bootstrap._find_and_load = self.original
 
 
-#: Modules that make threads greenlets; TFPYTHON_PATCH_THREADS=0 leaves
-#: them (and so real OS threads) alone while sockets stay cooperative.
+#: Modules that make threads fibers; TFPYTHON_PATCH_THREADS=0 keeps OS
+#: threads (threading gets only cooperative locks and joins) while sockets
+#: stay cooperative.
 THREAD_MODULES = ("_thread", "threading", "queue")
 
 #: Modules whose hot pure-Python functions get C stand-ins that give the
@@ -173,6 +180,10 @@ def options_from_environment(environ):
     options = {}
     if _off(environ, "TFPYTHON_PATCH_THREADS"):
         options.update((name, False) for name in THREAD_MODULES)
+        # Threads stay OS threads, but what greenlets wait on does not
+        # block the hub: cooperative locks (shared with the OS threads),
+        # joins waited for on the pool.
+        options.update(threading="threading_os_threads", queue=True)
     if _off(environ, "TFPYTHON_ACCELERATE"):
         options.update((name, False) for name in ACCELERATED_MODULES)
     return options
@@ -185,9 +196,11 @@ DEFERRED = {"_signal"}
 
 
 def patch_all(**modules):
-    """Patch every module in PATCH_MODULES (``name=False`` leaves one alone):
-    those imported already at once, the rest when first imported."""
+    """Patch every module in PATCH_MODULES (``name=False`` leaves one alone,
+    ``name="file"`` patches it with monkey/file.py instead): those imported
+    already at once, the rest when first imported."""
     global _hook
+    _variants.update((m, v) for m, v in modules.items() if isinstance(v, str))
     wanted = [m for m in PATCH_MODULES if modules.get(m, True) and m not in DEFERRED]
     later = []
     for name in wanted:

@@ -1,8 +1,10 @@
-"""io: open() of a pipe or socket fd (os.fdopen, subprocess's pipes) waits
-on the hub for reads and writes; everything else is io's own."""
-from theframework._core import hidden
+"""io: FileIO reads and writes on pipes, FIFOs, ttys and other fds that can
+block wait on the hub (subprocess's pipes, os.popen, sys.stdin, input() at
+a pipe, sys.stdout to a full pipe). FileIO is patched in place (open()
+makes it in C), so there is no replacement to record here."""
 
 
 def patches(io):
-    from theframework import cooperative_io
-    return {"open": hidden(cooperative_io.make_open(io))}
+    from theframework._core import core
+    core.make_fileio_cooperative()
+    return {}

@@ -1,15 +1,17 @@
-"""select: select() and poll() cooperative; epoll, kqueue and devpoll
-removed (deleted, not set to None), since they would block the hub; the
-originals stay reachable through get_original."""
+"""select: select() and poll() cooperative; epoll kept, its poll() waiting
+on the hub for the epoll fd (patched in the type, so select.epoll stays
+python3's class); kqueue and devpoll (not on Linux) removed; the originals
+stay reachable through get_original."""
 from theframework import monkey
 
 
 def patches(select):
     from theframework import cooperative_select
+    from theframework._core import core
+    core.make_epoll_cooperative()
     return {
         "select": cooperative_select.make_select(select.select),
         "poll": cooperative_select.make_poll(select.poll),
-        "epoll": monkey.REMOVE,
         "kqueue": monkey.REMOVE,
         "devpoll": monkey.REMOVE,
     }

@@ -52,6 +52,8 @@ def patches(threading):
     monkey.get_patched("_thread")
     monkey.get_patched("_signal")  # handlers' exceptions go to the main thread
     real = _real_threading()
+    from theframework.real_thread_join import make_set_tstate_lock
+    real.Thread._set_tstate_lock = make_set_tstate_lock(real)  # join() waits on the hub
     from theframework.monkey import _registry
     _registry.remember("threading", "Thread", real.Thread)
     _registry.remember("threading", "Timer", real.Timer)

@@ -1,0 +1,106 @@
+"""os.system, os.wait, os.waitpid(-1 / a process group), os.wait3/wait4
+and signal.pause() wait on the hub, with python3's results."""
+import json
+import subprocess
+
+import pytest
+
+from conftest import MAX_TICK_GAP, PYTHON, TICKER, run_tfpython
+
+
+@pytest.mark.parametrize("call", [
+    "os.system('sleep 0.3; exit 3')",
+    "(subprocess.Popen(['sleep', '0.3']), os.wait()[1])[1]",
+    "(subprocess.Popen(['sh', '-c', 'sleep 0.3; exit 5']), os.waitpid(-1, 0)[1])[1]",
+    "(subprocess.Popen(['sh', '-c', 'sleep 0.3; exit 6']), os.waitpid(0, 0)[1])[1]",
+    "(subprocess.Popen(['sh', '-c', 'sleep 0.3; exit 7']), os.wait3(0)[1])[1]",
+    "(lambda p: os.wait4(p.pid, 0)[1])(subprocess.Popen(['sh', '-c', 'sleep 0.3; exit 8']))",
+    "(lambda p: [os.waitpid(p.pid, os.WUNTRACED)[1], p.kill(), p.wait()][0])("
+    "subprocess.Popen(['sh', '-c', 'sleep 0.3; kill -STOP $$']))",
+])
+def test_child_waits_keep_the_hub_running(call):
+    r = run_tfpython(TICKER + f"""
+import json, os, subprocess
+ticker_start()
+status = {call}
+print(json.dumps([status, ticker_stop()]))
+""")
+    assert r.returncode == 0, r.stderr
+    status, (ticks, gap) = json.loads(r.stdout.splitlines()[-1])
+    plain = subprocess.run([PYTHON, "-c", f"import os, subprocess\nprint({call})"], capture_output=True, text=True)
+    assert status == int(plain.stdout.split()[-1]) if plain.stdout else status
+    assert ticks >= 10 and gap <= MAX_TICK_GAP, (ticks, gap)
+
+
+def test_wait_family_errors_and_no_hang_are_python3s():
+    code = """
+import os
+for call in ("os.wait()", "os.waitpid(-1, 0)", "os.wait3(0)", "os.wait4(-1, 0)", "os.waitpid(-1, os.WNOHANG)"):
+    try:
+        print(eval(call))
+    except Exception as e:
+        print(type(e).__name__, e)
+pid = os.fork()
+if pid == 0:
+    os._exit(4)
+print(os.waitpid(pid, os.WNOHANG) in ((0, 0), (pid, 1024)))
+print(os.wait()[0] == pid if True else None)
+"""
+    ours = run_tfpython(code)
+    theirs = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True)
+    assert ours.stdout == theirs.stdout, ours.stderr
+
+
+def test_os_system_output_status_and_errors_are_python3s():
+    code = """
+import os, sys
+sys.stdout.flush()
+print(os.system("echo from the shell; exit 2"))
+print(os.system(b"true"), os.system(command="exit 1"))
+for bad in ((), (1,), ("a\\0b",), ("x", "y")):
+    try:
+        os.system(*bad)
+    except Exception as e:
+        print(type(e).__name__, e)
+events = []
+sys.addaudithook(lambda name, args: name == "os.system" and events.append(args))
+os.system("true")
+print(events)
+"""
+    ours = run_tfpython(code)
+    theirs = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True)
+    assert ours.stdout == theirs.stdout and ours.stderr == theirs.stderr
+
+
+def test_signal_pause_returns_after_a_handler_and_the_hub_runs_meanwhile():
+    r = run_tfpython(TICKER + """
+import json, os, signal, threading, time
+got = []
+signal.signal(signal.SIGUSR1, lambda signum, frame: got.append(signum))
+threading.Thread(target=lambda: (time.sleep(0.3), os.kill(os.getpid(), signal.SIGUSR1))).start()
+ticker_start()
+result = signal.pause()
+print(json.dumps([result, got, ticker_stop()]))
+""")
+    assert r.returncode == 0, r.stderr
+    result, got, (ticks, gap) = json.loads(r.stdout.splitlines()[-1])
+    assert result is None and got == [10]
+    assert ticks >= 10 and gap <= MAX_TICK_GAP, (ticks, gap)
+
+
+def test_server_thread_then_signal_pause_serves_requests():
+    # The common program: start the server thread, then pause() in main.
+    r = run_tfpython("""
+import http.server, os, signal, socketserver, threading, urllib.request
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+def client():
+    with urllib.request.urlopen("http://127.0.0.1:%d/" % server.server_port) as resp:
+        print("status", resp.status)
+    os.kill(os.getpid(), signal.SIGTERM)
+signal.signal(signal.SIGTERM, lambda *a: print("stopping"))
+threading.Thread(target=client).start()
+signal.pause()
+print("paused until the handler ran")
+""", timeout=30)
+    assert r.stdout == "status 200\nstopping\npaused until the handler ran\n", r.stderr
