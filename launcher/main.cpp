@@ -9,6 +9,7 @@
 //   7. python3's exit status.
 #include <Python.h>
 
+#include <strings.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -80,9 +81,14 @@ void choose_backend() {
   }
 }
 
+// TFPYTHON_NO_PATCH=1 (yes, true, all) leaves the whole standard library
+// alone; a list of modules ("socket,ssl") is read by theframework.monkey.
 bool patching_wanted() {
   const char* v = std::getenv("TFPYTHON_NO_PATCH");
-  return !(v && *v && std::strcmp(v, "0") != 0);
+  if (!v) return true;
+  for (const char* all : {"1", "yes", "true", "all"})
+    if (strcasecmp(v, all) == 0) return false;
+  return true;
 }
 
 // theframework._program_started() / _program_finished(): what the package

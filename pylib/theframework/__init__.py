@@ -73,4 +73,8 @@ def _start_under_launcher(patch):
     os.register_at_fork(after_in_child=_after_fork_in_child)
     if patch:
         from theframework import monkey
-        monkey.patch_all(**monkey.options_from_environment(os.environ))
+        try:
+            options = monkey.options_from_environment(os.environ)
+        except ValueError as e:
+            raise SystemExit("TFPYTHON_NO_PATCH: %s" % e) from None
+        monkey.patch_all(**options)

@@ -174,9 +174,25 @@ def _off(environ, variable):
     return environ.get(variable, "1") in ("0", "no", "false")
 
 
+#: TFPYTHON_NO_PATCH values that leave the whole standard library alone
+#: (the launcher does not patch at all then); any other value names modules.
+NO_PATCH_ALL = ("1", "yes", "true", "all")
+
+
+def modules_left_alone(value):
+    """The module names of a TFPYTHON_NO_PATCH value ("socket,ssl"); a
+    ValueError names an unknown one."""
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in PATCH_MODULES]
+    if unknown:
+        raise ValueError("no patch for module %s; the patched modules are: %s"
+                         % (", ".join(map(repr, unknown)), ", ".join(PATCH_MODULES)))
+    return names
+
+
 def options_from_environment(environ):
-    """patch_all() keyword arguments from TFPYTHON_PATCH_THREADS and
-    TFPYTHON_ACCELERATE."""
+    """patch_all() keyword arguments from TFPYTHON_PATCH_THREADS,
+    TFPYTHON_ACCELERATE and a TFPYTHON_NO_PATCH list of modules."""
     options = {}
     if _off(environ, "TFPYTHON_PATCH_THREADS"):
         options.update((name, False) for name in THREAD_MODULES)
@@ -186,7 +202,35 @@ def options_from_environment(environ):
         options.update(threading="threading_os_threads", queue=True)
     if _off(environ, "TFPYTHON_ACCELERATE"):
         options.update((name, False) for name in ACCELERATED_MODULES)
+    no_patch = environ.get("TFPYTHON_NO_PATCH", "0")
+    if no_patch.lower() not in NO_PATCH_ALL + ("0", ""):
+        options.update((name, False) for name in modules_left_alone(no_patch))
     return options
+
+
+#: What a patch definition builds on (it asks get_patched for them): a
+#: module left alone leaves alone the patches that need it, so that an
+#: opt-out holds and is_module_patched() tells the truth.
+_DEFINITION_NEEDS = {
+    "threading": ("_thread", "_signal"),
+    "queue": ("threading",),
+    "selectors": ("select",),
+    "signal": ("_signal",),
+}
+
+
+def _left_alone(modules):
+    off = {name for name in PATCH_MODULES if not modules.get(name, True)}
+    grew = True
+    while grew:
+        grew = False
+        for name in PATCH_MODULES:
+            choice = modules.get(name, True)
+            definition = choice if isinstance(choice, str) else PATCH_MODULES[name]
+            if name not in off and any(n in off for n in _DEFINITION_NEEDS.get(definition, ())):
+                off.add(name)
+                grew = True
+    return off
 
 
 #: Loaded at start-up but patched only when a module that needs the patch is
@@ -200,8 +244,12 @@ def patch_all(**modules):
     ``name="file"`` patches it with monkey/file.py instead): those imported
     already at once, the rest when first imported."""
     global _hook
+    unknown = sorted(set(modules) - set(PATCH_MODULES))
+    if unknown:
+        raise TypeError("patch_all() got unexpected module names: %s" % ", ".join(map(repr, unknown)))
     _variants.update((m, v) for m, v in modules.items() if isinstance(v, str))
-    wanted = [m for m in PATCH_MODULES if modules.get(m, True) and m not in DEFERRED]
+    off = _left_alone(modules)
+    wanted = [m for m in PATCH_MODULES if m not in off and m not in DEFERRED]
     later = []
     for name in wanted:
         module = sys.modules.get(name)

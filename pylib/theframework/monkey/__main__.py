@@ -1,27 +1,53 @@
-"""python3 -m theframework.monkey [--no-MODULE ...] (script | -m module) [args...]
+"""python3 -m theframework.monkey [--verbose] [--no-MODULE ...] [--module | -m] [--] target [args...]
 
 Runs a program with the standard library patched, under plain python3 (with
 theframework and its _framework_core extension importable). tfpython does
 this by itself; this entry point exists for environments that must keep
 python3 as the interpreter.
+
+  --no-MODULE   leave MODULE unpatched (--no-socket, --no-ssl, ...)
+  --module, -m  target is a module run as `python3 -m` runs it
+  --verbose     say which modules were patched, on stderr
+  --            the end of the options: target follows, even if it starts with -
 """
 import runpy
 import sys
 
 
+def _usage_error(message):
+    print("usage: python3 -m theframework.monkey [--verbose] [--no-MODULE ...] [--module] [--] target [args...]",
+          file=sys.stderr)
+    print("python3 -m theframework.monkey: error: " + message, file=sys.stderr)
+    return 2
+
+
 def main(argv):
     from theframework import monkey, hub
     options = {}
-    while argv and argv[0].startswith("--no-"):
-        options[argv.pop(0)[5:]] = False
-    if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__.strip())
-        return 0 if argv else 2
-    if argv[0] == "-m":
-        if len(argv) < 2:
-            print("-m needs a module name", file=sys.stderr)
-            return 2
-        module, args = argv[1], argv[2:]
+    as_module = verbose = False
+    while argv and argv[0].startswith("-"):
+        arg = argv.pop(0)
+        if arg == "--":
+            break
+        if arg in ("-h", "--help"):
+            print(__doc__.strip())
+            return 0
+        if arg in ("-m", "--module"):
+            as_module = True
+            break  # the module name follows, as with python3 -m
+        if arg == "--verbose":
+            verbose = True
+        elif arg.startswith("--no-") and arg[5:] in monkey.PATCH_MODULES:
+            options[arg[5:]] = False
+        elif arg.startswith("--no-"):
+            return _usage_error("no patch for module %r (patched: %s)" % (arg[5:], ", ".join(monkey.PATCH_MODULES)))
+        else:
+            return _usage_error("unknown option " + arg)
+    if not argv:
+        return _usage_error("a module name is needed after --module" if as_module
+                            else "a script or --module name is needed")
+    if as_module:
+        module, args = argv[0], argv[1:]
         sys.argv[:] = [module] + args
 
         def target():
@@ -45,6 +71,11 @@ def main(argv):
             theframework._program_finished()
 
     monkey.patch_all(**options)
+    if verbose:
+        patched = [name for name in monkey.PATCH_MODULES if monkey.is_module_patched(name)]
+        later = [name for name in monkey.PATCH_MODULES if monkey._hook and name in monkey._hook.pending]
+        print("theframework.monkey: patched: %s; when first imported: %s"
+              % (", ".join(patched) or "-", ", ".join(later) or "-"), file=sys.stderr)
     hub.run(program)
     return 0
 
