@@ -88,7 +88,7 @@ PyObject* cooperative_poll(PyObject* self, PyObject* const* args, Py_ssize_t nar
     }
     int epfd = reinterpret_cast<EpollLayout*>(self)->epfd;
     if (epfd < 0) return call_method_fast(g_poll, self, now_args, now_nargs);  // closed meanwhile
-    switch (wait_fd_ready(epfd, POLLIN, left)) {
+    switch (wait_fd_on_hub(epfd, POLLIN, left)) {  // the zero-timeout poll above saw nothing
       case FdReadiness::kFailed:
         return nullptr;
       case FdReadiness::kTimedOut:

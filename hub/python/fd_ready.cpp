@@ -12,7 +12,10 @@ bool fd_ready_now(int fd, short mask) {
 }
 
 FdReadiness wait_fd_ready(int fd, short mask, double timeout) {
-  if (fd_ready_now(fd, mask)) return FdReadiness::kReady;
+  return fd_ready_now(fd, mask) ? FdReadiness::kReady : wait_fd_on_hub(fd, mask, timeout);
+}
+
+FdReadiness wait_fd_on_hub(int fd, short mask, double timeout) {
   int32_t revents = 0;
   switch (GreenHub::current()->wait_fd(fd, mask, timeout, &revents, /*file_key=*/0)) {
     case WaitStatus::kFailed:

@@ -18,4 +18,8 @@ bool fd_ready_now(int fd, short mask);
 // until `fd` is ready for `mask`; timeout < 0: no limit.
 FdReadiness wait_fd_ready(int fd, short mask, double timeout);
 
+// The same without asking poll(2) first: for callers that have just seen
+// the fd not ready (their own zero-timeout call said so).
+FdReadiness wait_fd_on_hub(int fd, short mask, double timeout);
+
 }  // namespace tf::core

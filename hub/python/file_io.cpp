@@ -64,7 +64,7 @@ bool wait_until_ready(PyObject* self, short mask) {
     int fd = as_file(self)->fd;
     if (fd < 0 || fd_ready_now(fd, mask) || answers_at_once(fd, mask)) return true;
     // Ready may not last (another thread of ours may read first): look again.
-    if (wait_fd_ready(fd, mask, -1) == FdReadiness::kFailed) return false;
+    if (wait_fd_on_hub(fd, mask, -1) == FdReadiness::kFailed) return false;
   }
 }
 

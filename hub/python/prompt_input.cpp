@@ -1,6 +1,5 @@
 #include "hub/python/prompt_input.hpp"
 
-#include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
 #include <poll.h>
@@ -25,7 +24,6 @@ extern "C" char* PyOS_StdioReadline(FILE* in, FILE* out, const char* prompt) __a
 
 namespace tf::core {
 namespace {
-
 
 // What was thrown into the prompt's wait, for readline's signal check.
 SavedError g_thrown;
