@@ -73,3 +73,19 @@ def test_a_class_attribute_patch_is_registered_and_restored():
         print(ssl.SSLContext.sslsocket_class is ssl.SSLSocket)
     """)
     assert r.stdout == "True True True True\nTrue\n", r.stderr
+
+
+def test_methods_set_on_classes_are_registered_and_restored():
+    # Replacements that must bind as methods (multiprocessing's SemLock
+    # __enter__ and _make_methods) are set by set_method, still through the
+    # registry.
+    r = run_tfpython("""
+        import multiprocessing.synchronize as s, theframework.monkey as m
+        originals = [m.get_original("multiprocessing.synchronize", "SemLock." + n)
+                     for n in ("__enter__", "_make_methods")]
+        print(m.is_object_patched("multiprocessing.synchronize", "SemLock.__enter__"),
+              s.SemLock.__enter__ is not originals[0], s.SemLock._make_methods is not originals[1])
+        m.restore()
+        print(s.SemLock.__enter__ is originals[0], s.SemLock._make_methods is originals[1])
+    """)
+    assert r.stdout == "True True True\nTrue True\n", r.stderr

@@ -75,6 +75,17 @@ def get_original(module_name, name):
     return value
 
 
+def set_method(module, attribute, function):
+    """For patch definitions: put ``function`` on a class of ``module`` as a
+    method (a dotted ``attribute``: "SemLock.__enter__"). Set here rather
+    than returned from patches(), whose replacements are wrapped to hide
+    their frames and would not bind; the original is kept in the registry
+    all the same, for get_original() and restore()."""
+    owner, last = _owner(module, attribute)
+    _registry.remember(module.__name__, attribute, getattr(owner, last, _registry.MISSING))
+    setattr(owner, last, function)
+
+
 def is_module_patched(module_name):
     return _registry.is_patched(module_name)
 

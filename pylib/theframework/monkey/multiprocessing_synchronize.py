@@ -6,6 +6,7 @@ blocking call: they record the owning OS thread."""
 
 
 def patches(synchronize):
+    from theframework import monkey
     from theframework._core import core
     from theframework.threadpool import run_in_thread
     original = synchronize.SemLock._make_methods
@@ -27,7 +28,7 @@ def patches(synchronize):
         self.acquire = acquire
 
     _make_methods.__doc__ = original.__doc__
-    synchronize.SemLock._make_methods = _make_methods
+    monkey.set_method(synchronize, "SemLock._make_methods", _make_methods)
 
     def __enter__(self):
         # python3's calls the C semlock's __enter__, a blocking acquire that
@@ -36,5 +37,5 @@ def patches(synchronize):
         # `with`: Pool.terminate() after a map_async callback hung).
         return self.acquire()
     __enter__.__qualname__ = "SemLock.__enter__"
-    synchronize.SemLock.__enter__ = __enter__
+    monkey.set_method(synchronize, "SemLock.__enter__", __enter__)
     return {}

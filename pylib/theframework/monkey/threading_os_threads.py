@@ -12,11 +12,8 @@ def patches(threading):
     main = threading._main_thread
     if main._tstate_lock is not None and not isinstance(main._tstate_lock, CooperativeTstateLock):
         main._tstate_lock = CooperativeTstateLock(main._tstate_lock)
-    # A method: set on the class here (the registry's replacements are
-    # wrapped to hide their frames, which would not bind as methods).
-    from theframework.monkey import _registry
-    _registry.remember("threading", "Thread._set_tstate_lock", threading.Thread._set_tstate_lock)
-    threading.Thread._set_tstate_lock = make_set_tstate_lock(threading)
+    from theframework import monkey
+    monkey.set_method(threading, "Thread._set_tstate_lock", make_set_tstate_lock(threading))
     return {
         "_allocate_lock": ct.allocate_lock,
         "Lock": ct.allocate_lock,
