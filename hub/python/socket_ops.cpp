@@ -388,7 +388,7 @@ PyObject* sock_accept(PyObject* self, PyObject* args) {
   if (hub->take_orphan(s->sock_fd, &orphan)) return accepted(orphan.fd, orphan.address, orphan.address_len, family);
   Deadline deadline(s);
   // (A blocking listener whose fd is non-blocking all the same is tried
-  // once, as under python3: one fcntl per accept in blocking mode.)
+  // once, as under python3; the flag is read once per socket and mode.)
   bool fd_nonblocking = fd_says_dont_wait(s);
   if (s->sock_timeout < 0 && !fd_nonblocking) {
     // A blocking listener cannot be tried without blocking the hub: the

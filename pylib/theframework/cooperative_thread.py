@@ -158,4 +158,3 @@ def install(thread_module):
         "get_native_id": get_native_id,
         "interrupt_main": make_interrupt_main(thread_module.interrupt_main),
     }
-
