@@ -1,6 +1,7 @@
 """`python3 -m theframework.monkey` (plain python3, the package and the
 extension module from this build on PYTHONPATH) and the per-module
 opt-outs of both modes: TFPYTHON_NO_PATCH=socket,ssl and --no-MODULE."""
+import glob
 import os
 import subprocess
 import textwrap
@@ -18,10 +19,24 @@ def _package_dir():
     return os.path.dirname(os.path.dirname(os.path.abspath(theframework.__file__)))
 
 
+def _sanitizer_runtimes():
+    """The sanitizer runtimes the extension links (the asan preset's build):
+    plain python3 can load it only with them preloaded."""
+    extension = glob.glob(os.path.join(EXTENSION_DIR, "_framework_core.*.so"))
+    if not extension:
+        return []
+    out = subprocess.run(["ldd", extension[0]], capture_output=True, text=True).stdout
+    return [line.split("=>")[1].split()[0] for line in out.splitlines()
+            if "=>" in line and ("libasan" in line or "libubsan" in line)]
+
+
 def run_monkey(*args, env=None, timeout=30, cwd=None):
     if not os.path.isdir(EXTENSION_DIR):
         pytest.skip("no build tree beside %s (an installed tfpython)" % TFPYTHON)
     full_env = dict(os.environ, PYTHONPATH=os.pathsep.join([_package_dir(), EXTENSION_DIR]))
+    preload = _sanitizer_runtimes()
+    if preload:
+        full_env["LD_PRELOAD"] = ":".join(preload)
     full_env.pop("TFPYTHON_NO_PATCH", None)
     full_env.update(env or {})
     start = time.monotonic()
