@@ -113,24 +113,24 @@ bool layout_matches(PyTypeObject* type) {
   return same;
 }
 
-PyObject* make_epoll_cooperative(PyObject*, PyObject*) {
-  if (g_poll) Py_RETURN_NONE;
+PyObject* g_ours = nullptr;  // our descriptor, made once
+
+PyObject* cooperative_epoll_poll(PyObject*, PyObject*) {
   PyRef select = PyRef::steal(PyImport_ImportModule("select"));
   PyRef type_object = select ? PyRef::steal(PyObject_GetAttrString(select.get(), "epoll")) : PyRef();
   if (!type_object) return nullptr;
   auto* type = reinterpret_cast<PyTypeObject*>(type_object.get());
-  if (!layout_matches(type)) {
+  if (!g_ours && !layout_matches(type)) {
     PyErr_SetString(PyExc_RuntimeError, "select.epoll is not laid out as tfpython expects (CPython 3.11)");
     return nullptr;
   }
-  if (!patch_type_method(type, &g_poll_def, &g_poll)) return nullptr;
-  PyType_Modified(type);
-  Py_RETURN_NONE;
+  return replacement_method(type, &g_poll_def, &g_poll, &g_ours);
 }
 
 PyMethodDef g_methods[] = {
-    {"make_epoll_cooperative", make_epoll_cooperative, METH_NOARGS,
-     "make_epoll_cooperative(): select.epoll.poll waits on the hub."},
+    {"cooperative_epoll_poll", cooperative_epoll_poll, METH_NOARGS,
+     "cooperative_epoll_poll(): a select.epoll.poll that waits on the hub (the monkey registry puts it\n"
+     "in the type)."},
     {nullptr, nullptr, 0, nullptr}};
 
 }  // namespace

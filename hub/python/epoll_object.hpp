@@ -11,7 +11,8 @@
 
 namespace tf::core {
 
-// make_epoll_cooperative(): patches select.epoll.poll once (idempotent).
+// cooperative_epoll_poll(): the replacement for select.epoll.poll, which
+// the monkey registry installs.
 int add_epoll_object(PyObject* module);
 
 }  // namespace tf::core

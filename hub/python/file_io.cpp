@@ -179,26 +179,32 @@ bool layout_matches(PyTypeObject* type) {
   return same && closed;
 }
 
-PyObject* make_fileio_cooperative(PyObject*, PyObject*) {
-  if (g_read) Py_RETURN_NONE;
+PyObject* g_ours[4] = {};  // our descriptors, made once
+
+PyObject* cooperative_fileio_methods(PyObject*, PyObject*) {
   PyRef io = PyRef::steal(PyImport_ImportModule("_io"));
   PyRef type_object = io ? PyRef::steal(PyObject_GetAttrString(io.get(), "FileIO")) : PyRef();
   if (!type_object) return nullptr;
   auto* type = reinterpret_cast<PyTypeObject*>(type_object.get());
-  if (!layout_matches(type)) {
+  if (!g_ours[0] && !layout_matches(type)) {
     PyErr_SetString(PyExc_RuntimeError, "io.FileIO is not laid out as tfpython expects (CPython 3.11)");
     return nullptr;
   }
-  if (!patch_type_method(type, &g_read_def, &g_read) || !patch_type_method(type, &g_readinto_def, &g_readinto) ||
-      !patch_type_method(type, &g_readall_def, &g_readall) || !patch_type_method(type, &g_write_def, &g_write))
-    return nullptr;
-  PyType_Modified(type);
-  Py_RETURN_NONE;
+  PyMethodDef* defs[] = {&g_read_def, &g_readinto_def, &g_readall_def, &g_write_def};
+  PyObject** originals[] = {&g_read, &g_readinto, &g_readall, &g_write};
+  PyRef methods = PyRef::steal(PyDict_New());
+  if (!methods) return nullptr;
+  for (int i = 0; i < 4; ++i) {
+    PyRef method = PyRef::steal(replacement_method(type, defs[i], originals[i], &g_ours[i]));
+    if (!method || PyDict_SetItemString(methods.get(), defs[i]->ml_name, method.get()) < 0) return nullptr;
+  }
+  return methods.release();
 }
 
 PyMethodDef g_methods[] = {
-    {"make_fileio_cooperative", make_fileio_cooperative, METH_NOARGS,
-     "make_fileio_cooperative(): io.FileIO reads and writes on pipes and ttys wait on the hub."},
+    {"cooperative_fileio_methods", cooperative_fileio_methods, METH_NOARGS,
+     "cooperative_fileio_methods(): {name: method} for io.FileIO whose reads and writes on pipes and ttys\n"
+     "wait on the hub (the monkey registry puts them in the type)."},
     {nullptr, nullptr, 0, nullptr}};
 
 }  // namespace

@@ -14,7 +14,8 @@
 
 namespace tf::core {
 
-// make_fileio_cooperative(): patches _io.FileIO once (idempotent).
+// cooperative_fileio_methods(): the replacements for _io.FileIO's read,
+// readinto, readall and write, which the monkey registry installs.
 int add_file_io(PyObject* module);
 
 }  // namespace tf::core

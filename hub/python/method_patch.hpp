@@ -10,10 +10,18 @@
 
 namespace tf::core {
 
-// Puts `def` (same name and ml_flags as the method it replaces) in `type`'s
-// dict; *original gets the original descriptor (a new reference). Call
-// PyType_Modified(type) after the last one. False with an exception set.
-bool patch_type_method(PyTypeObject* type, PyMethodDef* def, PyObject** original);
+// A method descriptor for `def` (same name and ml_flags as the method it
+// stands in for), to be put in `type`'s dict by the monkey registry, which
+// records what it replaces and puts that back on restore(). The first call
+// takes the original descriptor from the type (into *original, a new
+// reference, kept for good) and makes ours (*ours); later calls give the
+// same *ours again. A new reference; nullptr with an exception set.
+PyObject* replacement_method(PyTypeObject* type, PyMethodDef* def, PyObject** original, PyObject** ours);
+
+// set_type_attribute(type, name, value): sets or (value None is not special)
+// replaces an entry of a built-in type's dict, which setattr refuses
+// (immutable types); the registry uses it to patch and restore methods.
+int add_method_patch(PyObject* module);
 
 // Calls an original method descriptor's C function (METH_O, METH_NOARGS,
 // METH_FASTCALL[|METH_KEYWORDS]) on `self`.

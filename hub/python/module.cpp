@@ -18,7 +18,9 @@
 #include "hub/python/coop_lock.hpp"
 #include "hub/python/thread_local.hpp"
 #include "hub/python/epoll_object.hpp"
+#include "hub/python/entry_point_scan.hpp"
 #include "hub/python/file_io.hpp"
+#include "hub/python/method_patch.hpp"
 #include "hub/python/name_info.hpp"
 #include "hub/python/prompt_input.hpp"
 #include "hub/python/shell_command.hpp"
@@ -863,6 +865,7 @@ PyObject* init_module() {
   if (!m || add_objects(m.get()) < 0 || add_socket_ops(m.get()) < 0 ||
       add_hidden_frames(m.get()) < 0 || add_coop_lock(m.get()) < 0 || add_thread_local(m.get()) < 0 ||
       add_green_thread(m.get()) < 0 || add_file_io(m.get()) < 0 || add_epoll_object(m.get()) < 0 ||
+      add_method_patch(m.get()) < 0 || add_entry_point_scan(m.get()) < 0 ||
       add_shell_command(m.get()) < 0 || add_signal_pause(m.get()) < 0 || add_name_info(m.get()) < 0 ||
       add_prompt_input(m.get()) < 0)
     return nullptr;

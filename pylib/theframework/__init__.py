@@ -77,4 +77,4 @@ def _start_under_launcher(patch):
             options = monkey.options_from_environment(os.environ)
         except ValueError as e:
             raise SystemExit("TFPYTHON_NO_PATCH: %s" % e) from None
-        monkey.patch_all(**options)
+        monkey._patch_all(options, warn=False)  # first thing: nothing can be late

@@ -27,6 +27,44 @@ def run_tfpython(code=None, *args, flags=(), script=None, env=None, timeout=60, 
                           input=input, **kw)
 
 
+EXTENSION_DIR = os.path.join(os.path.dirname(os.path.abspath(TFPYTHON)), "pylib")
+
+
+def _sanitizer_runtimes():
+    """The sanitizer runtimes the extension links (the asan preset's build):
+    plain python3 can load it only with them preloaded."""
+    import glob
+    extension = glob.glob(os.path.join(EXTENSION_DIR, "_framework_core.*.so"))
+    if not extension:
+        return []
+    out = subprocess.run(["ldd", extension[0]], capture_output=True, text=True).stdout
+    return [line.split("=>")[1].split()[0] for line in out.splitlines()
+            if "=>" in line and ("libasan" in line or "libubsan" in line)]
+
+
+def plain_python_env(env=None):
+    """os.environ for plain python3 with this build's theframework package
+    and _framework_core extension importable (skips the test for an
+    installed tfpython, which has no build tree beside it)."""
+    if not os.path.isdir(EXTENSION_DIR):
+        pytest.skip("no build tree beside %s (an installed tfpython)" % TFPYTHON)
+    import theframework
+    package_dir = os.path.dirname(os.path.dirname(os.path.abspath(theframework.__file__)))
+    full_env = dict(os.environ, PYTHONPATH=os.pathsep.join([package_dir, EXTENSION_DIR]))
+    preload = _sanitizer_runtimes()
+    if preload:
+        full_env["LD_PRELOAD"] = ":".join(preload)
+    full_env.pop("TFPYTHON_NO_PATCH", None)
+    full_env.update(env or {})
+    return full_env
+
+
+def run_python(code, *args, env=None, timeout=60, **kw):
+    """Run plain `python3 -c code *args` with theframework importable."""
+    return subprocess.run([PYTHON, "-c", textwrap.dedent(code), *args], capture_output=True, text=True,
+                          timeout=timeout, env=plain_python_env(env), **kw)
+
+
 @pytest.fixture
 def in_hub():
     """Asserts the test body runs on the cooperative path: inside the hub."""

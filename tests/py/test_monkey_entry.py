@@ -1,44 +1,17 @@
 """`python3 -m theframework.monkey` (plain python3, the package and the
 extension module from this build on PYTHONPATH) and the per-module
 opt-outs of both modes: TFPYTHON_NO_PATCH=socket,ssl and --no-MODULE."""
-import glob
-import os
 import subprocess
 import textwrap
 import time
 
 import pytest
 
-from conftest import PYTHON, TFPYTHON, run_tfpython
-
-EXTENSION_DIR = os.path.join(os.path.dirname(os.path.abspath(TFPYTHON)), "pylib")
-
-
-def _package_dir():
-    import theframework
-    return os.path.dirname(os.path.dirname(os.path.abspath(theframework.__file__)))
-
-
-def _sanitizer_runtimes():
-    """The sanitizer runtimes the extension links (the asan preset's build):
-    plain python3 can load it only with them preloaded."""
-    extension = glob.glob(os.path.join(EXTENSION_DIR, "_framework_core.*.so"))
-    if not extension:
-        return []
-    out = subprocess.run(["ldd", extension[0]], capture_output=True, text=True).stdout
-    return [line.split("=>")[1].split()[0] for line in out.splitlines()
-            if "=>" in line and ("libasan" in line or "libubsan" in line)]
+from conftest import PYTHON, plain_python_env, run_tfpython
 
 
 def run_monkey(*args, env=None, timeout=30, cwd=None):
-    if not os.path.isdir(EXTENSION_DIR):
-        pytest.skip("no build tree beside %s (an installed tfpython)" % TFPYTHON)
-    full_env = dict(os.environ, PYTHONPATH=os.pathsep.join([_package_dir(), EXTENSION_DIR]))
-    preload = _sanitizer_runtimes()
-    if preload:
-        full_env["LD_PRELOAD"] = ":".join(preload)
-    full_env.pop("TFPYTHON_NO_PATCH", None)
-    full_env.update(env or {})
+    full_env = plain_python_env(env)
     start = time.monotonic()
     r = subprocess.run([PYTHON, "-m", "theframework.monkey", *args], capture_output=True, text=True,
                        timeout=timeout, env=full_env, cwd=cwd)
@@ -100,6 +73,23 @@ def test_a_module_target_with_its_arguments(tmp_path):
         r, _ = run_monkey(flag, "app_mod", "a", "-b", cwd=tmp_path)
         assert r.returncode == 0, r.stderr
         assert r.stdout.strip().endswith("'a', '-b'] __main__"), r.stdout
+
+
+def test_a_package_target_as_module_and_as_directory(tmp_path):
+    # python3 -m pkg runs pkg/__main__.py; python3 DIR runs DIR/__main__.py.
+    package = tmp_path / "app_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "__main__.py").write_text(
+        "import sys, threading\nfrom theframework import monkey\n"
+        "print(__name__, __spec__ and __spec__.name, sys.argv[1:], monkey.is_module_patched('threading'))\n"
+        "sys.exit(4)\n")
+    r, _ = run_monkey("-m", "app_pkg", "x", cwd=tmp_path)
+    t = run_tfpython(None, "x", flags=["-m", "app_pkg"], cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (t.returncode, t.stdout) == (4, "__main__ app_pkg.__main__ ['x'] True\n")
+    r, _ = run_monkey(str(package), "y", cwd=tmp_path)
+    t = run_tfpython(None, "y", script=package, cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (t.returncode, t.stdout) == (4, "__main__ __main__ ['y'] True\n")
 
 
 def test_a_pytest_run_under_it(tmp_path):

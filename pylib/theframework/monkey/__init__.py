@@ -11,6 +11,9 @@ registry (``_registry``) and reached through ``get_original``.
 Modules already imported are patched at once; the others the moment they
 are first imported (a wrapper around importlib's _find_and_load, invisible in
 sys.meta_path), so start-up stays as fast as python3's.
+
+Plugins hear of it (``events``); ``restore()`` puts python3's standard
+library back exactly, names modules copied from patched ones included.
 """
 import importlib
 import os
@@ -18,7 +21,8 @@ import sys
 import types
 
 from theframework._core import core as _core, hidden
-from theframework.monkey import _registry
+from theframework.monkey import _registry, events
+from theframework.monkey.events import subscribe, unsubscribe  # noqa: F401 (the public API)
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _core.set_hidden_path(_PACKAGE_DIR)
@@ -82,8 +86,23 @@ def set_method(module, attribute, function):
     their frames and would not bind; the original is kept in the registry
     all the same, for get_original() and restore()."""
     owner, last = _owner(module, attribute)
-    _registry.remember(module.__name__, attribute, getattr(owner, last, _registry.MISSING))
+    _registry.remember(module.__name__, attribute, owner, last)
+    _registry.replaced_by(module.__name__, attribute, function)
     setattr(owner, last, function)
+
+
+def _set(owner, name, value):
+    try:
+        setattr(owner, name, value)
+    except TypeError:
+        if not isinstance(owner, type):
+            raise
+        _core.set_type_attribute(owner, name, value)  # a built-in type: io.FileIO, select.epoll
+
+
+def _delete(owner, name):
+    if name in getattr(owner, "__dict__", ()):
+        delattr(owner, name)
 
 
 def is_module_patched(module_name):
@@ -123,16 +142,27 @@ def _apply(module):
         return
     name = module.__name__
     definition = _patch_definition(name)
-    for attribute, replacement in definition.patches(module).items():
+    if events.wanted():
+        events.notify(events.WillPatchModule(name, module))
+    replaced = {}
+    patches = definition.patches(module)
+    # A replacement the module has itself (queue's _PySimpleQueue) is not
+    # ours: restore() must not take it for a copy of ours.
+    own = {id(value) for value in vars(module).values()}
+    for attribute, replacement in patches.items():
         replacement = _hidden(replacement)
         owner, last = _owner(module, attribute)
-        _registry.remember(name, attribute, getattr(owner, last, _registry.MISSING))
+        replaced[attribute] = getattr(owner, last, _registry.MISSING)
+        _registry.remember(name, attribute, owner, last)
         if replacement is REMOVE:
-            if hasattr(owner, last):
-                delattr(owner, last)
+            _delete(owner, last)
         else:
-            setattr(owner, last, replacement)
+            if id(replacement) not in own:
+                _registry.replaced_by(name, attribute, replacement)
+            _set(owner, last, replacement)
     _registry.mark_patched(name, module)
+    if events.wanted():
+        events.notify(events.DidPatchModule(name, module, replaced))
 
 
 def get_patched(module_name):
@@ -253,16 +283,29 @@ DEFERRED = {"_signal"}
 def patch_all(**modules):
     """Patch every module in PATCH_MODULES (``name=False`` leaves one alone,
     ``name="file"`` patches it with monkey/file.py instead): those imported
-    already at once, the rest when first imported."""
+    already at once, the rest when first imported. Under plain python3, a
+    RuntimeWarning says when patching comes too late for something already
+    made (ssl imported, threads started, a selector created)."""
+    _patch_all(modules, warn=True)
+
+
+def _patch_all(modules, warn):
     global _hook
     unknown = sorted(set(modules) - set(PATCH_MODULES))
     if unknown:
         raise TypeError("patch_all() got unexpected module names: %s" % ", ".join(map(repr, unknown)))
-    _variants.update((m, v) for m, v in modules.items() if isinstance(v, str))
     off = _left_alone(modules)
-    wanted = [m for m in PATCH_MODULES if m not in off and m not in DEFERRED]
+    wanted = [m for m in PATCH_MODULES if m not in off]
+    if events.load_plugins() or events.wanted():
+        events.notify(events.WillPatchAll(wanted, dict(modules)))
+    if warn:
+        from theframework.monkey import _late
+        _late.warn_if_late(wanted, stacklevel=4)
+    _variants.update((m, v) for m, v in modules.items() if isinstance(v, str))
     later = []
     for name in wanted:
+        if name in DEFERRED:
+            continue
         module = sys.modules.get(name)
         if module is not None:
             # _thread included: importlib's module locks must see one kind of
@@ -275,22 +318,43 @@ def patch_all(**modules):
             _hook = _PatchOnImport(later)
         else:
             _hook.pending.update(later)
+    if events.wanted():
+        pending = tuple(_hook.pending) if _hook else ()
+        events.notify(events.DidPatchAll(tuple(m for m in PATCH_MODULES if _registry.is_patched(m)),
+                                         tuple(m for m in PATCH_MODULES if m in pending)))
 
 
 def restore():
-    """Undo every patch: originals go back, the import hook is removed."""
+    """Undo every patch: python3's standard library exactly as it was. The
+    originals go back; names a module copied from a patched one when it was
+    imported after patching (threading's _allocate_lock, signal's pause,
+    selectors' PollSelector._selector_cls) and its unheld module-level
+    locks become python3's again; each patch definition undoes what else
+    it changed (restore(module) in its file: threading's main thread, the
+    signal handlers); the import hook goes. patch_all() may follow.
+    Threads started while patched should have ended."""
     global _hook
     if _hook is not None:
         _hook.remove()
     _hook = None
-    for (module_name, attribute), value in _registry.items():
+    patched = _registry.patched_objects()
+    for (module_name, attribute), (value, held) in _registry.items():
         module = sys.modules.get(module_name)
         if module is None:
             continue
-        owner, last = _owner(module, attribute)
-        if value is _registry.MISSING:
-            if hasattr(owner, last):
-                delattr(owner, last)
+        try:
+            owner, last = _owner(module, attribute)
+        except AttributeError:
+            continue  # its class is gone from the module
+        if value is _registry.MISSING or not held:
+            _delete(owner, last)
         else:
-            setattr(owner, last, value)
+            _set(owner, last, value)
+    from theframework.monkey import _restore
+    _restore.copies_in_stdlib(_registry.original_of_replacement, _set)
+    for module in reversed(patched):
+        definition = _patch_definition(module.__name__)
+        if hasattr(definition, "restore"):
+            definition.restore(module)
+    _variants.clear()
     _registry.forget_all()

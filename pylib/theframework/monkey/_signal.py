@@ -18,3 +18,16 @@ def patches(_signal):
             # Python-level function there to say it is signal's.
             value.__module__ = "signal"
     return replacements
+
+
+def restore(_signal):
+    """Handlers installed while patched were wrapped: python3's getsignal()
+    gives back what was passed to signal()."""
+    from theframework.cooperative_signal import MainThreadHandler
+    for signum in _signal.valid_signals():
+        try:
+            handler = _signal.getsignal(signum)
+        except (OSError, ValueError):
+            continue
+        if isinstance(handler, MainThreadHandler):
+            _signal.signal(signum, handler.handler)

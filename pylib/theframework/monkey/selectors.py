@@ -8,9 +8,9 @@ from theframework import monkey
 
 def patches(selectors):
     select = monkey.get_patched("select")
-    selectors.SelectSelector._select = staticmethod(select.select)
-    selectors.PollSelector._selector_cls = select.poll
     return {
+        "SelectSelector._select": select.select,  # a C callable: it does not bind, as python3's
+        "PollSelector._selector_cls": select.poll,
         "DevpollSelector": monkey.REMOVE,
         "KqueueSelector": monkey.REMOVE,
     }
