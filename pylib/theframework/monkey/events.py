@@ -111,7 +111,12 @@ def load_plugins():
     if _plugins is None:
         from theframework._core import core
         _plugins = []
+        # The standard library's own folders hold no distributions and are
+        # the largest to list.
+        stdlib = os.path.dirname(os.__file__)
+        skip = {stdlib, os.path.join(stdlib, "lib-dynload")}
         paths = [os.path.abspath(p or os.curdir) for p in sys.path if isinstance(p, str)]
+        paths = [p for p in paths if p not in skip]
         for text in core.find_entry_point_files(paths, "[%s]" % GROUP):
             for name, value in _entry_points(text):
                 try:
