@@ -80,6 +80,10 @@ void reword_timeout(const char* message) {
 // one, a blocking-mode fd is made non-blocking around the call.
 PyObject* ssl_call(SSLProxy* self, PyObject* name, const char* timeout_message, PyObject* const* args,
                    Py_ssize_t nargs, bool is_read) {
+  if (!self->obj) {  // cleared by the collector, then reached from a finalizer
+    PyErr_SetString(PyExc_ValueError, "the SSL object is gone");
+    return nullptr;
+  }
   PyObject* sock = PyWeakref_GET_OBJECT(self->sock_ref);
   if (sock == Py_None || !GreenHub::cooperative_here() || as_sock(sock)->sock_timeout == 0)
     return call_method(self->obj, name, args, nargs);
@@ -173,7 +177,7 @@ PyMethodDef g_proxy_methods[] = {
 // Our four methods, else the wrapped object's attribute.
 PyObject* proxy_getattro(PyObject* self, PyObject* name) {
   PyObject* r = PyObject_GenericGetAttr(self, name);
-  if (r || !PyErr_ExceptionMatches(PyExc_AttributeError)) return r;
+  if (r || !PyErr_ExceptionMatches(PyExc_AttributeError) || !as_proxy(self)->obj) return r;
   PyErr_Clear();
   return PyObject_GetAttr(as_proxy(self)->obj, name);
 }
@@ -181,6 +185,7 @@ PyObject* proxy_getattro(PyObject* self, PyObject* name) {
 // SSLSocket sets context and session on its _sslobj (an SNI callback
 // switches contexts this way): they belong to the wrapped object.
 int proxy_setattro(PyObject* self, PyObject* name, PyObject* value) {
+  if (!as_proxy(self)->obj) return PyObject_GenericSetAttr(self, name, value);  // (raises)
   return PyObject_SetAttr(as_proxy(self)->obj, name, value);
 }
 
