@@ -1,12 +1,16 @@
 """HTTP server: stdlib http.server.ThreadingHTTPServer, HTTP/1.1 keep-alive.
 
-    http_server.py [PORT]
+    http_server.py [--tls CERTFILE KEYFILE] [PORT]
 
 Answers every GET with the same small page (Content-Length set, so
 connections stay open), with Nagle disabled on each connection and request
 logging silenced. One thread per connection, which python3.11 -m
-gevent.monkey and tfpython turn into greenlets. Runs until killed.
+gevent.monkey and tfpython turn into greenlets. With --tls it serves HTTPS
+the way the documentation's examples do: the listening socket is wrapped
+with ``SSLContext.wrap_socket`` (each accept makes the handshake).
+Runs until killed.
 """
+import ssl
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -38,9 +42,18 @@ class Server(ThreadingHTTPServer):
 
 
 def main():
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    args = sys.argv[1:]
+    tls = None
+    if args[:1] == ["--tls"]:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args[1], args[2])
+        args = args[3:]
+    port = int(args[0]) if args else 0
     server = Server(("127.0.0.1", port), Handler)
-    benchutil.announce(server.server_address[1], body_bytes=len(BODY))
+    if tls:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    benchutil.announce(server.server_address[1], body_bytes=len(BODY),
+                       tls=ssl.OPENSSL_VERSION if tls else None)
     server.serve_forever()
 
 

@@ -1,9 +1,12 @@
 /*
  * loadgen: echo ping-pong load generator (single thread, epoll).
  *
- *   loadgen HOST PORT CONNS MSGSIZE DURATION [WARMUP]
+ *   loadgen [--tls] HOST PORT CONNS MSGSIZE DURATION [WARMUP]
  *
- * Opens CONNS TCP connections to HOST:PORT (TCP_NODELAY). Each connection
+ * Opens CONNS TCP connections to HOST:PORT (TCP_NODELAY); with --tls, each
+ * is a TLS client (OpenSSL, the library's default protocol and ciphers, the
+ * server's certificate not checked), its handshake done before any timing
+ * starts. Each connection
  * sends one MSGSIZE-byte message, waits until the whole echo is back
  * (checking its bytes), and sends the next: CONNS messages in flight at once.
  * After WARMUP seconds (default: a quarter of DURATION, at most 1 s) it
@@ -16,6 +19,7 @@
  * server's CPU time on those two lines sees only the measurement window.
  * Both lines are flushed at once. Exits 2 when no echo came back in the
  * window, 1 on set-up errors. Pinning to a CPU is left to `taskset`.
+ * Build: gcc -O2 loadgen.c -lssl -lcrypto.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #define MAX_EVENTS 256
 #define CONNECT_TIMEOUT_MS 5000
@@ -42,12 +48,14 @@ struct conn {
   size_t got;      /* bytes of its echo read so far */
   unsigned seq;    /* message number: varies the payload */
   int want_out;    /* EPOLLOUT registered (a short write is pending) */
+  SSL *ssl;        /* --tls: the connection's TLS state; NULL otherwise */
   unsigned char *out;
   unsigned char *in;
 };
 
 static size_t g_msgsize;
 static int g_epfd;
+static SSL_CTX *g_tls; /* --tls */
 
 static double now_s(void) {
   struct timespec ts;
@@ -83,14 +91,56 @@ static void kill_conn(struct conn *c, int *alive, long *errors, const char *why)
   close(c->fd);
 }
 
+/* SSL_read / SSL_write's outcome as a plain socket call's: n > 0 bytes;
+ * -1 with errno EAGAIN when TLS waits for the socket (readable, or
+ * writable: *want_out); 0 at a clean close; -1 with another errno on an
+ * error. */
+static ssize_t tls_result(struct conn *c, int r, int *want_out) {
+  if (r > 0) return r;
+  switch (SSL_get_error(c->ssl, r)) {
+    case SSL_ERROR_WANT_WRITE:
+      *want_out = 1;
+      /* fall through */
+    case SSL_ERROR_WANT_READ:
+      errno = EAGAIN;
+      return -1;
+    case SSL_ERROR_ZERO_RETURN:
+      return 0;
+    default:
+      ERR_clear_error();
+      if (errno == 0 || errno == EAGAIN) errno = EPROTO;
+      return -1;
+  }
+}
+
+static ssize_t conn_send(struct conn *c, const void *buf, size_t n, int *want_out) {
+  *want_out = 0;
+  if (!c->ssl) {
+    ssize_t r = send(c->fd, buf, n, MSG_NOSIGNAL);
+    *want_out = r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    return r;
+  }
+  errno = 0;
+  return tls_result(c, SSL_write(c->ssl, buf, (int)n), want_out);
+}
+
+static ssize_t conn_recv(struct conn *c, void *buf, size_t n, int *want_out) {
+  *want_out = 0;
+  if (!c->ssl) return recv(c->fd, buf, n, 0);
+  errno = 0;
+  return tls_result(c, SSL_read(c->ssl, buf, (int)n), want_out);
+}
+
 /* Writes what is left of the current message; 0 ok, -1 connection error. */
 static int flush_out(struct conn *c) {
   while (c->sent < g_msgsize) {
-    ssize_t n = send(c->fd, c->out + c->sent, g_msgsize - c->sent, MSG_NOSIGNAL);
+    int want_out;
+    /* (TLS: a write that must be retried is retried with the same bytes.) */
+    ssize_t n = conn_send(c, c->out + c->sent, g_msgsize - c->sent, &want_out);
     if (n > 0) {
       c->sent += (size_t)n;
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      set_out_interest(c, 1);
+      set_out_interest(c, want_out);
       return 0;
     } else if (n < 0 && errno == EINTR) {
       continue;
@@ -126,10 +176,48 @@ static int connect_one(const struct addrinfo *ai) {
   return fd;
 }
 
+/* The TLS handshake on a connected non-blocking socket, waiting with poll. */
+static SSL *tls_connect(int fd) {
+  SSL *ssl = SSL_new(g_tls);
+  if (!ssl || !SSL_set_fd(ssl, fd)) {
+    fprintf(stderr, "loadgen: SSL_new failed\n");
+    exit(1);
+  }
+  for (;;) {
+    int r = SSL_connect(ssl);
+    if (r == 1) return ssl;
+    int err = SSL_get_error(ssl, r);
+    if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+      unsigned long e = ERR_get_error();
+      fprintf(stderr, "loadgen: TLS handshake failed: %s\n",
+              e ? ERR_error_string(e, NULL) : r == 0 ? "the server closed the connection" : strerror(errno));
+      exit(1);
+    }
+    struct pollfd p = {.fd = fd, .events = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT};
+    if (poll(&p, 1, CONNECT_TIMEOUT_MS) == 0) {
+      fprintf(stderr, "loadgen: TLS handshake timed out\n");
+      exit(1);
+    }
+  }
+}
+
 int main(int argc, char **argv) {
+  int tls = argc > 1 && strcmp(argv[1], "--tls") == 0;
+  if (tls) {
+    argv++;
+    argc--;
+  }
   if (argc < 6 || argc > 7) {
-    fprintf(stderr, "usage: %s HOST PORT CONNS MSGSIZE DURATION [WARMUP]\n", argv[0]);
+    fprintf(stderr, "usage: %s [--tls] HOST PORT CONNS MSGSIZE DURATION [WARMUP]\n", argv[0]);
     return 1;
+  }
+  if (tls) {
+    g_tls = SSL_CTX_new(TLS_client_method());
+    if (!g_tls) {
+      fprintf(stderr, "loadgen: SSL_CTX_new failed\n");
+      return 1;
+    }
+    SSL_CTX_set_verify(g_tls, SSL_VERIFY_NONE, NULL);
   }
   const char *host = argv[1];
   const char *port = argv[2];
@@ -159,6 +247,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < nconns; i++) {
     struct conn *c = &conns[i];
     c->fd = connect_one(ai);
+    if (tls) c->ssl = tls_connect(c->fd);
     c->alive = 1;
     c->seq = (unsigned)i;
     c->out = bufs + (size_t)i * g_msgsize * 2;
@@ -211,13 +300,27 @@ int main(int argc, char **argv) {
         }
       }
       if (!(events[e].events & (EPOLLIN | EPOLLERR | EPOLLHUP))) continue;
-      ssize_t r = recv(c->fd, c->in + c->got, g_msgsize - c->got, 0);
-      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
+      if (c->sent < g_msgsize && c->ssl && flush_out(c) < 0) {  /* a TLS write waiting to read */
+        kill_conn(c, &alive, &errors, "send failed");
+        continue;
+      }
+      int want_out;
+      ssize_t r = conn_recv(c, c->in + c->got, g_msgsize - c->got, &want_out);
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        if (want_out) set_out_interest(c, 1);
+        continue;
+      }
       if (r <= 0) {
         kill_conn(c, &alive, &errors, r == 0 ? "server closed the connection" : strerror(errno));
         continue;
       }
       c->got += (size_t)r;
+      /* TLS: a record may hold more than one read took. */
+      while (c->ssl && c->got < g_msgsize && SSL_pending(c->ssl) > 0) {
+        r = conn_recv(c, c->in + c->got, g_msgsize - c->got, &want_out);
+        if (r <= 0) break;
+        c->got += (size_t)r;
+      }
       if (c->got > c->sent) {
         kill_conn(c, &alive, &errors, "echo arrived before the message was sent");
         continue;

@@ -172,6 +172,78 @@ def http_section(rows, s, chart):
     ]
 
 
+def spread(row, field):
+    """"a–b" of a field's per-window values, when there was more than one."""
+    lo_hi = row.get(field + "_range")
+    if not lo_hi or lo_hi[0] == lo_hi[1]:
+        return ""
+    return "%s–%s" % (num(lo_hi[0]), num(lo_hi[1]))
+
+
+def tls_section(rows, s, chart):
+    ks = by_key(rows)
+    peers = [("threads", "threads"), ("gevent", "gevent")]
+    head = ["server", "msgs/s", "CPU µs/msg", "CPU µs/msg, every window", "msgs per CPU s"]
+    head += ["msgs/s ÷ %s" % n for _, n in peers] + ["msgs per CPU s ÷ %s" % n for _, n in peers] + ["notes"]
+    body = []
+    for row in rows:
+        if not row.get("ok"):
+            body.append([row["label"], failed(row)] + [DASH] * (len(head) - 3) + [""])
+            continue
+        cpu = row["cpu_us_per_msg"]
+        line = [row["label"], num(row["msgs_per_s"]), num(cpu), spread(row, "cpu_us_per_msg"), num(1e6 / cpu)]
+        line += [ratio(row["msgs_per_s"], value(ks, k, "msgs_per_s")) for k, _ in peers]
+        line += [ratio(value(ks, k, "cpu_us_per_msg"), cpu) for k, _ in peers]
+        line.append(row.get("note", ""))
+        body.append(line)
+    return [
+        "## 1b. TLS echo ping-pong",
+        "",
+        "Benchmark 1 over TLS: `echo_tls_threads.py` (stdlib `ssl`, a thread per connection, blocking "
+        "sockets, the handshake in the connection's thread) against `loadgen --tls` (OpenSSL, the "
+        "library's defaults: TLS 1.3), %d connections × 64-byte messages, a self-signed P-256 "
+        "certificate made by `openssl req` for the run. Median of %d window(s) of %g s, round-robin. "
+        "*msgs per CPU s* = 1 ÷ CPU µs/msg: its ratios are higher-is-better (the goal: ≥ 2× gevent, "
+        "≥ 1.3× python3.11 threads)." % (50, s["echo_repeats"], s["echo_seconds"]),
+        "",
+        *table(head, body),
+        "",
+        "![tls](%s)" % chart,
+        "",
+    ]
+
+
+def https_section(rows, s, chart):
+    ks = by_key(rows)
+    peers = [("threads", "threads"), ("gevent", "gevent")]
+    head = ["server", "req/s", "CPU µs/req", "CPU µs/req, every run", "p50 latency", "p99 latency"]
+    head += ["req/s ÷ %s" % n for _, n in peers] + ["CPU/req ÷ %s" % n for _, n in peers] + ["notes"]
+    body = []
+    for row in rows:
+        if not row.get("ok"):
+            body.append([row["label"], failed(row)] + [DASH] * (len(head) - 3) + [""])
+            continue
+        line = [row["label"], num(row["req_per_s"]), num(row["cpu_us_per_req"]), spread(row, "cpu_us_per_req"),
+                num(row.get("p50_us"), " µs"), num(row.get("p99_us"), " µs")]
+        line += [ratio(row["req_per_s"], value(ks, k, "req_per_s")) for k, _ in peers]
+        line += [ratio(row["cpu_us_per_req"], value(ks, k, "cpu_us_per_req")) for k, _ in peers]
+        line.append(row.get("note", ""))
+        body.append(line)
+    return [
+        "## 2b. HTTPS: `ThreadingHTTPServer` over TLS",
+        "",
+        "Benchmark 2 over TLS: the listening socket wrapped with `SSLContext.wrap_socket` (the "
+        "documentation's way; each accept makes the handshake), HTTP/1.1 keep-alive; "
+        "`wrk -t1 -c50 -d%ds https://...` (wrk's OpenSSL, TLS 1.3) after a 1 s warm-up; median of %d "
+        "run(s), round-robin. CPU/req ratios: lower is better." % (s["http_seconds"], s["http_repeats"]),
+        "",
+        *table(head, body),
+        "",
+        "![https](%s)" % chart,
+        "",
+    ]
+
+
 def sleepers_section(rows, s, startup_rows, chart):
     ks = by_key(rows)
     base = {}
@@ -359,9 +431,11 @@ def engines_section(b):
         ("echo", "tf_threads_epoll", "tf_threads", "cpu_us_per_msg", "echo, threads: CPU µs/msg", 1.15),
         ("echo", "tf_spawn_epoll", "tf_spawn", "cpu_us_per_msg", "echo, theframework.spawn: CPU µs/msg", 1.15),
         ("http", "tfpython_epoll", "tfpython", "cpu_us_per_req", "HTTP: CPU µs/req", None),
+        ("tls", "tf_threads_epoll", "tf_threads", "cpu_us_per_msg", "TLS echo, threads: CPU µs/msg", None),
+        ("https", "tfpython_epoll", "tfpython", "cpu_us_per_req", "HTTPS: CPU µs/req", None),
         ("sleepers", "tf_threads_epoll", "tf_threads", "run_s", "sleepers, threads: run s", 1.2),
     ]
-    gevent = {"echo": "gevent", "http": "gevent", "sleepers": "gevent_threads"}
+    gevent = {"echo": "gevent", "http": "gevent", "tls": "gevent", "https": "gevent", "sleepers": "gevent_threads"}
     body = []
     for bench, epoll, uring, field, what, goal in pairs:
         rows = by_key(b.get(bench, []))
@@ -402,7 +476,7 @@ def write(results, md_path, chart_dir):
            meta.get("duration_s", 0)),
         "Machine: %s, %s CPUs, Linux %s. %s, gevent %s, uvloop %s, %s, %s. tfpython: %s."
         % (meta["cpu"], meta["cpus"], meta["kernel"], meta["python"], meta["gevent"], meta["uvloop"],
-           meta["wrk"], meta["hyperfine"], meta["tfpython"]),
+           meta["wrk"], meta["hyperfine"], meta["tfpython"]) + (" %s." % meta["openssl"] if meta.get("openssl") else ""),
         "",
     ]
     merged = meta.get("merged_from")
@@ -433,6 +507,18 @@ def write(results, md_path, chart_dir):
              [("requests/s (higher is better)", "req_per_s", 1),
               ("server CPU µs per request (lower is better)", "cpu_us_per_req", 1)])
         lines += http_section(b["http"], s, rel)
+    if "tls" in b:
+        png, rel = chart("tls")
+        bars(png, "TLS echo ping-pong, 50 conns x 64 B", b["tls"],
+             [("messages/s (higher is better)", "msgs_per_s", 1),
+              ("server CPU µs per message (lower is better)", "cpu_us_per_msg", 1)])
+        lines += tls_section(b["tls"], s, rel)
+    if "https" in b:
+        png, rel = chart("https")
+        bars(png, "HTTPS ThreadingHTTPServer, wrk -t1 -c50", b["https"],
+             [("requests/s (higher is better)", "req_per_s", 1),
+              ("server CPU µs per request (lower is better)", "cpu_us_per_req", 1)])
+        lines += https_section(b["https"], s, rel)
     if "sleepers" in b:
         png, rel = chart("sleepers")
         lines += sleepers_section(b["sleepers"], s, b.get("startup"), rel)

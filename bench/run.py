@@ -4,7 +4,7 @@
 Called by run.sh, which builds the C programs first:
 
     /usr/bin/python3.11 bench/run.py [--quick] --tfpython PATH --build-dir DIR
-                                     [--only echo,http,sleepers,startup,idle,latency]
+                                     [--only echo,http,tls,https,sleepers,startup,idle,latency]
 
 Every workload runs in its own process group with a deadline; a workload
 that fails (non-zero exit, timeout, nothing echoed) becomes a
@@ -43,7 +43,7 @@ SERVER_CPU, CLIENT_CPU = 0, 1
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 ECHO_CONNS, ECHO_MSGSIZE = 50, 64
 HTTP_CONNS = 50
-BENCHMARKS = ("echo", "http", "sleepers", "startup", "idle", "latency")
+BENCHMARKS = ("echo", "http", "tls", "https", "sleepers", "startup", "idle", "latency")
 
 
 class Failed(Exception):
@@ -155,6 +155,7 @@ class Runner:
         self.tfpython = tfpython
         self.build_dir = build_dir
         self.log_dir = log_dir
+        self.tls_made = False  # tls_certificate() made this run's certificate
         log_dir.mkdir(parents=True, exist_ok=True)
         self.env = {k: v for k, v in os.environ.items()
                     if not k.startswith("PYTHON") and k != "TFPYTHON_NO_PATCH"}
@@ -433,11 +434,12 @@ def echo_rows(r):
     return rows
 
 
-def echo_window(r, server, loadgen, label):
+def echo_window(r, server, loadgen, label, tls=False):
     """One load generator run; the server's CPU is read on its "measuring"
     and "done" lines, so only the measurement window counts."""
     s = r.s
-    cmd = pinned(CLIENT_CPU, [loadgen, HOST, server.port, ECHO_CONNS, ECHO_MSGSIZE, s.echo_seconds])
+    cmd = pinned(CLIENT_CPU, [loadgen] + ["--tls"] * tls
+                 + [HOST, server.port, ECHO_CONNS, ECHO_MSGSIZE, s.echo_seconds])
     log = r.log_path(label)
     with open(log, "w") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, bufsize=0,
@@ -471,6 +473,55 @@ def echo_window(r, server, loadgen, label):
             "cpu_us_per_msg": cpu / messages * 1e6, "errors": int(done["errors"])}
 
 
+def tls_certificate(r):
+    """A self-signed P-256 certificate for 127.0.0.1, made once per run by
+    openssl(1) into the build directory: (certfile, keyfile)."""
+    cert, key = r.build_dir / "tls-cert.pem", r.build_dir / "tls-key.pem"
+    if not r.tls_made:
+        r.run("tls certificate", ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                  "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30",
+                                  "-subj", "/CN=localhost", "-keyout", key, "-out", cert], 30)
+        r.tls_made = True
+    return cert, key
+
+
+def tls_rows(r):
+    """TLS echo ping-pong: echo 1 over TLS (stdlib ssl, a thread per
+    connection, blocking sockets), `loadgen --tls`."""
+    s = r.s
+    rows = [
+        dict(key="threads", label="python3.11 threads", runtime="python3.11", needs=()),
+        dict(key="gevent", label="gevent threads (-m gevent.monkey)", runtime="gevent", needs=()),
+        dict(key="tf_threads", label="tfpython threads", runtime="tfpython",
+             needs=("socket", "threading", "ssl")),
+        dict(key="tf_threads_epoll", label="tfpython threads, epoll engine", runtime="tfpython-epoll",
+             needs=("socket", "threading", "ssl")),
+    ]
+
+    def start(row):
+        r.binary("loadgen")
+        r.check_runtime(row["runtime"])
+        cert, key = tls_certificate(r)
+        return Server(r, "tls " + row["label"], r.command(row["runtime"], "echo_tls_threads.py", cert, key)), ""
+
+    def window(row, server, i):
+        if i == 0:
+            row["note"] = "; ".join(filter(None, [unpatched_note(server.info, row["needs"]),
+                                                  engine_note(row, server.info)]))
+        return echo_window(r, server, r.binary("loadgen"), "tls %s run %d" % (row["label"], i), tls=True)
+
+    def summarize(row, runs):
+        return {"msgs_per_s": median_of(runs, "msgs_per_s"),
+                "cpu_us_per_msg": median_of(runs, "cpu_us_per_msg"),
+                "cpu_us_per_msg_range": [min(x["cpu_us_per_msg"] for x in runs),
+                                         max(x["cpu_us_per_msg"] for x in runs)]}
+
+    round_robin(r, rows, start, window, summarize, s.echo_repeats)
+    for row in rows:
+        del row["needs"]
+    return rows
+
+
 WRK_LATENCY = re.compile(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 
 
@@ -490,8 +541,9 @@ def parse_wrk(out):
     return result
 
 
-def http_rows(r):
-    """2. HTTP: ThreadingHTTPServer (HTTP/1.1 keep-alive) under wrk -t1 -c50."""
+def http_rows(r, tls=False):
+    """2. HTTP: ThreadingHTTPServer (HTTP/1.1 keep-alive) under wrk -t1 -c50;
+    with tls, the same over HTTPS (the HTTPS benchmark)."""
     s = r.s
     rows = [
         dict(key="threads", label="python3.11 ThreadingHTTPServer", runtime="python3.11"),
@@ -500,24 +552,29 @@ def http_rows(r):
         dict(key="tfpython_plain", label="tfpython, TFPYTHON_ACCELERATE=0", runtime="tfpython-plain"),
         dict(key="tfpython_epoll", label="tfpython, epoll engine", runtime="tfpython-epoll"),
     ]
+    if tls:  # the accelerators' share is HTTP's own, measured by benchmark 2
+        rows = [row for row in rows if row["key"] != "tfpython_plain"]
     wrk = ["wrk", "-t1", "-c%d" % HTTP_CONNS, "--timeout", "2s", "--latency"]
+    name = "https" if tls else "http"
+    needs = ("socket", "threading", "selectors") + (("ssl",) if tls else ())
 
     def start(row):
         r.check_runtime(row["runtime"])
-        return Server(r, "http " + row["label"], r.command(row["runtime"], "http_server.py")), ""
+        args = ["--tls", *tls_certificate(r)] if tls else []
+        return Server(r, "%s %s" % (name, row["label"]), r.command(row["runtime"], "http_server.py", *args)), ""
 
     def window(row, server, i):
         if i == 0:
-            row["note"] = "; ".join(filter(None, [unpatched_note(server.info, ("socket", "threading", "selectors")),
+            row["note"] = "; ".join(filter(None, [unpatched_note(server.info, needs),
                                                   engine_note(row, server.info)]))
             if row["runtime"].startswith("tfpython"):
                 wanted = [] if row["runtime"] == "tfpython-plain" else ["email.parser", "email.utils"]
                 if server.info.get("accelerated") != wanted:
                     raise Failed("C stand-ins in use: %s, expected %s" % (server.info.get("accelerated"), wanted))
-        url = "http://%s:%d/" % (HOST, server.port)
-        r.run("http %s warm-up %d" % (row["label"], i), wrk + ["-d1s", url], 20, cpu=CLIENT_CPU)
+        url = "%s://%s:%d/" % (name, HOST, server.port)
+        r.run("%s %s warm-up %d" % (name, row["label"], i), wrk + ["-d1s", url], 20, cpu=CLIENT_CPU)
         cpu0 = server.cpu_seconds()
-        out, _ = r.run("http %s run %d" % (row["label"], i), wrk + ["-d%ds" % s.http_seconds, url],
+        out, _ = r.run("%s %s run %d" % (name, row["label"], i), wrk + ["-d%ds" % s.http_seconds, url],
                        s.http_seconds + 20, cpu=CLIENT_CPU)
         cpu = server.cpu_seconds() - cpu0
         result = parse_wrk(out)
@@ -534,6 +591,8 @@ def http_rows(r):
                                                   "%d socket errors / non-2xx answers" % errors]))
         return {"req_per_s": median_of(runs, "req_per_s"), "body_bytes": runs[0]["body_bytes"],
                 "cpu_us_per_req": median_of(runs, "cpu_us_per_req"),
+                "cpu_us_per_req_range": [min(x["cpu_us_per_req"] for x in runs),
+                                         max(x["cpu_us_per_req"] for x in runs)],
                 "p50_us": median_of(runs, "p50_us") if all("p50_us" in x for x in runs) else None,
                 "p99_us": median_of(runs, "p99_us") if all("p99_us" in x for x in runs) else None}
 
@@ -763,6 +822,7 @@ def versions(tfpython):
         "tfpython_path": shown_path(tfpython), "loadavg_start": loadavg(),
         "gevent": pkg("gevent"), "uvloop": pkg("uvloop"),
         "wrk": out(["wrk", "--version"]).split(" [")[0], "hyperfine": out(["hyperfine", "--version"]),
+        "openssl": out(["openssl", "version"]),
     }
 
 
@@ -797,7 +857,8 @@ def main():
         results["benchmarks"] = {k: v for k, v in kept["benchmarks"].items() if k not in only}
         results["meta"]["merged_from"] = kept["meta"]
         results["meta"]["rerun"] = only
-    steps = {"echo": echo_rows, "http": http_rows, "sleepers": sleepers_rows,
+    steps = {"echo": echo_rows, "http": http_rows, "tls": tls_rows, "https": lambda r: http_rows(r, tls=True),
+             "sleepers": sleepers_rows,
              "startup": startup_rows, "idle": idle_rows, "latency": latency_rows}
     for name in BENCHMARKS:
         if name not in only:

@@ -5,8 +5,8 @@
 #
 # Full mode writes bench/results/latest.md and its charts; --quick runs each
 # benchmark for a few seconds (whole run < 3 min, for CI) and writes
-# bench/results/quick.md instead. Builds the C load generator and the C echo
-# server into build/bench/ first; a build failure only fails the benchmarks
+# bench/results/quick.md instead. Builds the C load generator (plain and TLS)
+# and the C echo server into build/bench/ first; a build failure only fails the benchmarks
 # that need it. The orchestrator (run.py) runs on /usr/bin/python3.11,
 # pinned to CPU 1 with the load generators; servers and workloads go on CPU 0.
 set -euo pipefail
@@ -22,7 +22,7 @@ for arg in "$@"; do
 done
 
 missing=()
-for tool in "$py" gcc taskset wrk hyperfine /usr/bin/time; do
+for tool in "$py" gcc taskset wrk hyperfine openssl /usr/bin/time; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -44,7 +44,7 @@ build_c() {  # name, extra link flags...
     echo "bench: could not build $name (its benchmarks will fail): see build/bench/$name.build.log" >&2
   fi
 }
-build_c loadgen
+build_c loadgen -lssl -lcrypto
 build_c echo_uring -luring
 
 # Every workload has its own deadline; this one only guards the whole run.

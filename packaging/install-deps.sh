@@ -26,6 +26,7 @@ db_test_deps=(
 )
 bench_deps=(
   python3-uvloop wrk hyperfine python3-matplotlib util-linux procps time
+  openssl  # the TLS benchmarks' certificate (openssl req); loadgen links libssl-dev
 )
 # The third-party matrix (tests/matrix/run.py, `make matrix`).
 matrix_deps=(

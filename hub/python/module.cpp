@@ -28,6 +28,7 @@
 #include "hub/python/green_thread.hpp"
 #include "hub/python/hidden_frames.hpp"
 #include "hub/python/socket_ops.hpp"
+#include "hub/python/ssl_ops.hpp"
 #include "hub/python/stack_chunks.hpp"
 
 namespace tf::core {
@@ -862,7 +863,7 @@ PyObject* init_module() {
   stack_chunks::install();
   if (apply_backend_preference() < 0) return nullptr;
   PyRef m = PyRef::steal(PyModule_Create(&g_module));
-  if (!m || add_objects(m.get()) < 0 || add_socket_ops(m.get()) < 0 ||
+  if (!m || add_objects(m.get()) < 0 || add_socket_ops(m.get()) < 0 || add_ssl_ops(m.get()) < 0 ||
       add_hidden_frames(m.get()) < 0 || add_coop_lock(m.get()) < 0 || add_thread_local(m.get()) < 0 ||
       add_green_thread(m.get()) < 0 || add_file_io(m.get()) < 0 || add_epoll_object(m.get()) < 0 ||
       add_method_patch(m.get()) < 0 || add_entry_point_scan(m.get()) < 0 ||

@@ -1,4 +1,5 @@
 #include "hub/python/socket_ops.hpp"
+#include "hub/python/socket_internal.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -20,18 +21,6 @@
 namespace tf::core {
 namespace {
 
-// The layout of CPython 3.11's PySocketSockObject (Modules/socketmodule.h).
-// add_socket_ops() checks it against _socket.socket's size before use.
-struct SockObject {
-  PyObject_HEAD
-  int sock_fd;
-  int sock_family;
-  int sock_type;
-  int sock_proto;
-  PyObject* (*errorhandler)(void);
-  _PyTime_t sock_timeout;  // -1: blocking; 0: non-blocking; else the timeout
-};
-
 struct Originals {
   PyObject* recv = nullptr;
   PyObject* recv_into = nullptr;
@@ -43,8 +32,6 @@ struct Originals {
   PyObject* setblocking = nullptr;
   PyObject* settimeout = nullptr;
 } g_orig;
-
-SockObject* as_sock(PyObject* o) { return reinterpret_cast<SockObject*>(o); }
 
 // What we know of each socket's fd, indexed by fd; read and written with
 // the GIL held.
@@ -68,10 +55,14 @@ FdFacts* facts_of(int fd) {
   return fd >= 0 && static_cast<size_t>(fd) < g_fd_facts.size() ? &g_fd_facts[fd] : nullptr;
 }
 
+}  // namespace
+
 uint64_t owner_of(int fd) {
   FdFacts* f = facts_of(fd);
   return f ? f->owner : 0;
 }
+
+namespace {
 
 // Inside a hub-driven greenlet, on a socket that may wait.
 bool cooperative(SockObject* s) { return s->sock_timeout != 0 && GreenHub::cooperative_here(); }
@@ -85,35 +76,8 @@ PyObject* call_original(PyObject* method, PyObject* self, PyObject* args, PyObje
   return PyObject_Call(method, full.get(), kwargs);
 }
 
-// A socket operation's deadline: python3 applies the timeout to each call
-// (and to the whole of sendall).
-class Deadline {
- public:
-  explicit Deadline(SockObject* s) : has_(s->sock_timeout > 0) {
-    if (has_) at_ = _PyTime_GetMonotonicClock() + s->sock_timeout;
-  }
-  // Seconds left (-1: no limit); false with TimeoutError set when none are.
-  bool remaining(double* out) const {
-    if (!has_) {
-      *out = -1;
-      return true;
-    }
-    _PyTime_t left = at_ - _PyTime_GetMonotonicClock();
-    if (left <= 0) {
-      PyErr_SetString(PyExc_TimeoutError, "timed out");
-      return false;
-    }
-    *out = _PyTime_AsSecondsDouble(left);
-    return true;
-  }
+}  // namespace
 
- private:
-  bool has_;
-  _PyTime_t at_ = 0;
-};
-
-// Waits until the socket is ready for `events`. False with an exception:
-// TimeoutError('timed out'), or whatever was thrown into the greenlet.
 bool wait_ready(SockObject* s, short events, const Deadline& deadline) {
   double left;
   if (!deadline.remaining(&left)) return false;
@@ -129,6 +93,8 @@ bool wait_ready(SockObject* s, short events, const Deadline& deadline) {
   }
   return true;
 }
+
+namespace {
 
 bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 
@@ -177,6 +143,13 @@ class RecvHabits {
 };
 
 thread_local RecvHabits t_recv_habits;
+
+}  // namespace
+
+bool recv_should_wait_first(int fd) { return t_recv_habits.should_wait_first(fd); }
+void recv_note_try(int fd, bool found_nothing) { t_recv_habits.note_try(fd, found_nothing); }
+
+namespace {
 
 // recv() into buf until something arrives (or all n bytes for MSG_WAITALL
 // on a blocking socket, as the kernel would). -1 with an exception.
@@ -582,67 +555,6 @@ PyObject* set_address_resolver(PyObject*, PyObject* fn) {
   Py_RETURN_NONE;
 }
 
-PyObject* g_ssl_want_read = nullptr;
-PyObject* g_ssl_want_write = nullptr;
-
-// ssl_io(sock, timeout_message, method, *args): an OpenSSL operation on a
-// socket, cooperatively. The call is made with the socket non-blocking for
-// the moment (fd and CPython's own timeout), so OpenSSL reports WANT_READ /
-// WANT_WRITE instead of blocking the hub; then we wait on the ring within
-// the socket's timeout and try again.
-PyObject* ssl_io(PyObject*, PyObject* args) {
-  if (PyTuple_GET_SIZE(args) < 3 || !g_ssl_want_read) {
-    PyErr_SetString(PyExc_TypeError, "ssl_io(sock, timeout_message, method, *args)");
-    return nullptr;
-  }
-  PyObject* self = PyTuple_GET_ITEM(args, 0);
-  PyObject* message = PyTuple_GET_ITEM(args, 1);
-  PyObject* method = PyTuple_GET_ITEM(args, 2);
-  PyRef call_args = PyRef::steal(PyTuple_GetSlice(args, 3, PyTuple_GET_SIZE(args)));
-  if (!call_args) return nullptr;
-  SockObject* s = as_sock(self);
-  if (!cooperative(s)) return PyObject_Call(method, call_args.get(), nullptr);
-  Deadline deadline(s);
-  for (;;) {
-    int fd = s->sock_fd;
-    // CPython keeps a socket with a timeout non-blocking already; only a
-    // blocking-mode one has to be switched for the call (and back).
-    int fl = s->sock_timeout < 0 && fd >= 0 ? ::fcntl(fd, F_GETFL) : -1;
-    bool was_blocking = fl >= 0 && !(fl & O_NONBLOCK);
-    if (was_blocking) ::fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-    _PyTime_t saved = s->sock_timeout;
-    s->sock_timeout = 0;
-    PyObject* r = PyObject_Call(method, call_args.get(), nullptr);
-    s->sock_timeout = saved;
-    if (was_blocking) ::fcntl(fd, F_SETFL, fl);
-    if (r) return r;
-    short events;
-    if (PyErr_ExceptionMatches(g_ssl_want_read)) {
-      events = POLLIN;
-    } else if (PyErr_ExceptionMatches(g_ssl_want_write)) {
-      events = POLLOUT;
-    } else {
-      return nullptr;
-    }
-    PyErr_Clear();
-    if (!wait_ready(s, events, deadline)) {
-      if (PyErr_ExceptionMatches(PyExc_TimeoutError)) {
-        PyErr_Clear();
-        PyErr_SetObject(PyExc_TimeoutError, message);  // python3's wording for this operation
-      }
-      return nullptr;
-    }
-  }
-}
-
-PyObject* set_ssl_errors(PyObject*, PyObject* args) {
-  PyObject *want_read, *want_write;
-  if (!PyArg_ParseTuple(args, "OO:set_ssl_errors", &want_read, &want_write)) return nullptr;
-  Py_XSETREF(g_ssl_want_read, Py_NewRef(want_read));
-  Py_XSETREF(g_ssl_want_write, Py_NewRef(want_write));
-  Py_RETURN_NONE;
-}
-
 // fd_closing(fd): greenlets waiting on fd get OSError(EBADF) now and their
 // operations are cancelled, before the fd can be reused.
 PyObject* fd_closing(PyObject*, PyObject* arg) {
@@ -673,8 +585,6 @@ PyMethodDef g_helpers[] = {
      "set_address_resolver(fn): fn(sock, address) -> address with a numeric host"},
     {"fd_closing", fd_closing, METH_O, "fd_closing(fd): wake and cancel the waiters on fd"},
     {"claim_fd", claim_fd, METH_O, "claim_fd(sock): sock has just taken its fd (from socket.__init__)"},
-    {"ssl_io", ssl_io, METH_VARARGS, "ssl_io(sock, timeout_message, method, *args)"},
-    {"set_ssl_errors", set_ssl_errors, METH_VARARGS, "set_ssl_errors(SSLWantReadError, SSLWantWriteError)"},
     {nullptr, nullptr, 0, nullptr}};
 
 PyObject* get_original(PyObject* type, const char* name) { return PyObject_GetAttrString(type, name); }

@@ -120,3 +120,125 @@ def test_sni_callback_switches_the_context_and_sessions_resume(in_hub):
         assert s.recv(100) == b"AGAIN"
         assert s.session_reused
     srv.close()
+
+
+def tls_pair(server_ctx, client_ctx):
+    """A connected (server, client) pair of blocking-mode SSLSockets."""
+    srv = socket.create_server(("127.0.0.1", 0))
+    raw = socket.create_connection(srv.getsockname())
+    conn, _ = srv.accept()
+    srv.close()
+    box = []
+    t = threading.Thread(target=lambda: box.append(server_ctx.wrap_socket(conn, server_side=True)))
+    t.start()
+    client = client_ctx.wrap_socket(raw, server_hostname="localhost")
+    t.join()
+    return box[0], client
+
+
+def test_tls_calls_leave_the_fd_blocking(in_hub, contexts):
+    # The fd's O_NONBLOCK belongs to the open file description, which a
+    # dup, another OS thread or a child shares: TLS calls in the hub must
+    # never set it (they used to, around every OpenSSL call). A real OS
+    # thread watches the flag while greenlets run TLS echo traffic.
+    import _framework_core
+    import fcntl
+    import os
+    from theframework.monkey import get_original
+    server, client = tls_pair(*contexts)
+    assert _framework_core.ssl_bio_adopted(server) and _framework_core.ssl_bio_adopted(client)
+    assert server.getblocking() and client.getblocking()
+    watched = os.dup(client.fileno())
+    seen, stop = [], []
+
+    def watch():
+        while not stop:
+            seen.append(fcntl.fcntl(watched, fcntl.F_GETFL) & os.O_NONBLOCK)
+    watcher = get_original("threading", "Thread")(target=watch)
+    watcher.start()
+
+    def echo():
+        with server:
+            while data := server.recv(100):
+                server.sendall(data)
+    echoer = threading.Thread(target=echo)
+    echoer.start()
+    deadline = time.monotonic() + 0.3
+    rounds = 0
+    while time.monotonic() < deadline:
+        client.sendall(b"ping %d" % rounds)
+        assert client.recv(100) == b"ping %d" % rounds
+        rounds += 1
+    stop.append(1)
+    watcher.join()
+    os.close(watched)
+    assert rounds > 50 and seen
+    assert not any(seen), "a TLS call made the fd non-blocking"
+    assert not fcntl.fcntl(client.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK
+    client.close()
+    echoer.join(5)
+
+
+def test_an_sslsocket_dropped_without_close_closes_its_fd(in_hub, contexts):
+    # As in python3: nothing of ours holds the SSLSocket in a cycle, so the
+    # last reference going closes the fd at once, without the collector.
+    import gc
+    import os
+    server, client = tls_pair(*contexts)
+    fd = client.fileno()
+    gc.disable()
+    try:
+        del client
+        with pytest.raises(OSError):
+            os.fstat(fd)
+    finally:
+        gc.enable()
+    server.close()
+
+
+def test_recv_after_close_notify_returns_at_once(in_hub, contexts):
+    # The peer ends TLS (close_notify) but keeps the TCP connection open:
+    # every later recv() returns b"" at once, as in python3, even on the
+    # engine whose reads wait for readiness first when the last try found
+    # nothing (OpenSSL answers this one without the socket).
+    server, client = tls_pair(*contexts)
+    client.settimeout(5)
+    done = threading.Event()
+
+    def peer():
+        time.sleep(0.05)  # the client's recv below tries first and finds nothing
+        server.sendall(b"last")
+        time.sleep(0.05)
+        server.unwrap().detach()  # close_notify; the socket stays open
+        done.wait(5)
+    threading.Thread(target=peer, daemon=True).start()
+    assert client.recv(10) == b"last"
+    t0 = time.monotonic()
+    assert client.recv(10) == b""
+    assert client.recv(10) == b""
+    assert time.monotonic() - t0 < 1
+    done.set()
+    client.close()
+
+
+def test_a_real_os_thread_reads_an_adopted_connection_as_python3(in_hub, contexts):
+    # Outside the hub the connection's BIO is OpenSSL's own socket BIO
+    # (blocking read(2) on a blocking fd): an OS thread's recv waits in the
+    # kernel, without spinning, and gets the bytes.
+    import _framework_core
+    import resource
+    from theframework.monkey import get_original
+    server, client = tls_pair(*contexts)
+    assert _framework_core.ssl_bio_adopted(client)
+    got = []
+    reader = get_original("threading", "Thread")(
+        target=lambda: got.append((client.recv(100), resource.getrusage(resource.RUSAGE_THREAD))))
+    reader.start()
+    time.sleep(0.3)
+    server.sendall(b"from the hub")
+    reader.join(5)
+    assert got and got[0][0] == b"from the hub"
+    usage = got[0][1]
+    assert usage.ru_utime + usage.ru_stime < 0.15  # it slept in read(2) for 0.3 s
+    client.close()
+    server.close()
