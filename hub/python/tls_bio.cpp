@@ -31,6 +31,8 @@ struct Api {
   int (*BIO_method_type)(const BIO*);
   void (*BIO_set_flags)(BIO*, int);
   void (*BIO_clear_flags)(BIO*, int);
+  void (*BIO_set_data)(BIO*, void*);
+  void* (*BIO_get_data)(BIO*);
   int (*BIO_sock_should_retry)(int);
   BIO* (*SSL_get_rbio)(const SSL*);
   BIO* (*SSL_get_wbio)(const SSL*);
@@ -48,9 +50,13 @@ int (*g_socket_read)(BIO*, char*, int) = nullptr;
 int (*g_socket_write)(BIO*, const char*, int) = nullptr;
 enum class State { kUnknown, kReady, kUnavailable } g_state = State::kUnknown;
 
-// The BIO a DontWait scope on this OS thread names (CPython releases the
-// GIL inside SSL calls, so other threads run theirs meanwhile).
-thread_local BIO* t_dont_wait = nullptr;
+// A DontWait scope marks its BIO with this in the BIO's data pointer,
+// which the socket BIO leaves unused. A mark on the BIO, not on the OS
+// thread: a Python callback inside an SSL call (SNI, msg_callback) may
+// switch greenlets, and another connection's scope must not unmark it.
+char g_dont_wait_mark;
+
+bool dont_wait(BIO* b) { return g_api.BIO_get_data(b) == &g_dont_wait_mark; }
 
 int fd_of(BIO* b) {
   int fd = -1;
@@ -61,7 +67,7 @@ int fd_of(BIO* b) {
 // The socket BIO's read (crypto/bio/bss_sock.c, without kernel TLS) with
 // recv(MSG_DONTWAIT) for read(2).
 int read_dont_wait(BIO* b, char* out, int outl) {
-  if (b != t_dont_wait || out == nullptr) return g_socket_read(b, out, outl);
+  if (out == nullptr || !dont_wait(b)) return g_socket_read(b, out, outl);
   int fd = fd_of(b);
   errno = 0;
   int ret = static_cast<int>(::recv(fd, out, static_cast<size_t>(outl), MSG_DONTWAIT));
@@ -78,7 +84,7 @@ int read_dont_wait(BIO* b, char* out, int outl) {
 // The socket BIO's write with send(MSG_DONTWAIT) for write(2) (no
 // MSG_NOSIGNAL: write(2) raises SIGPIPE too, which python3 ignores).
 int write_dont_wait(BIO* b, const char* in, int inl) {
-  if (b != t_dont_wait) return g_socket_write(b, in, inl);
+  if (!dont_wait(b)) return g_socket_write(b, in, inl);
   int fd = fd_of(b);
   errno = 0;
   int ret = static_cast<int>(::send(fd, in, static_cast<size_t>(inl), MSG_DONTWAIT));
@@ -115,6 +121,7 @@ bool load() {
             find(lib, "BIO_meth_set_destroy", &a.BIO_meth_set_destroy) && find(lib, "BIO_new", &a.BIO_new) &&
             find(lib, "BIO_ctrl", &a.BIO_ctrl) && find(lib, "BIO_method_type", &a.BIO_method_type) &&
             find(lib, "BIO_set_flags", &a.BIO_set_flags) && find(lib, "BIO_clear_flags", &a.BIO_clear_flags) &&
+            find(lib, "BIO_set_data", &a.BIO_set_data) && find(lib, "BIO_get_data", &a.BIO_get_data) &&
             find(lib, "BIO_sock_should_retry", &a.BIO_sock_should_retry) &&
             find(lib, "SSL_get_rbio", &a.SSL_get_rbio) && find(lib, "SSL_get_wbio", &a.SSL_get_wbio) &&
             find(lib, "SSL_set_bio", &a.SSL_set_bio) && find(lib, "SSL_get_options", &a.SSL_get_options) &&
@@ -154,9 +161,11 @@ bool adopt(SSL* ssl, int fd) {
   return true;
 }
 
-DontWait::DontWait(SSL* ssl) : saved_(t_dont_wait) { t_dont_wait = g_api.SSL_get_rbio(ssl); }
+DontWait::DontWait(SSL* ssl) : bio_(g_api.SSL_get_rbio(ssl)), saved_(g_api.BIO_get_data(bio_)) {
+  g_api.BIO_set_data(bio_, &g_dont_wait_mark);
+}
 
-DontWait::~DontWait() { t_dont_wait = saved_; }
+DontWait::~DontWait() { g_api.BIO_set_data(bio_, saved_); }
 
 bool read_needs_socket(SSL* ssl) {
   const Api& a = g_api;

@@ -29,8 +29,8 @@ namespace tf::core::tls_bio {
 // reads records its own way). Call before the connection's first I/O.
 bool adopt(SSL* ssl, int fd);
 
-// While one lives, the adopted BIO of `ssl` does not block (per OS
-// thread; nests).
+// While one lives, the adopted BIO of `ssl` does not block (a mark on
+// the BIO itself; nests).
 class DontWait {
  public:
   explicit DontWait(SSL* ssl);
@@ -39,7 +39,8 @@ class DontWait {
   DontWait& operator=(const DontWait&) = delete;
 
  private:
-  BIO* saved_;
+  BIO* bio_;
+  void* saved_;
 };
 
 // Whether an SSL_read on an adopted connection would need the socket to
