@@ -17,7 +17,8 @@
  *
  * (R = messages/s) before closing anything, so that whoever samples the
  * server's CPU time on those two lines sees only the measurement window.
- * Both lines are flushed at once. Exits 2 when no echo came back in the
+ * Both lines are flushed at once. Raises its open-file soft limit to the
+ * hard one when CONNS needs it. Exits 2 when no echo came back in the
  * window, 1 on set-up errors. Pinning to a CPU is left to `taskset`.
  * Build: gcc -O2 loadgen.c -lssl -lcrypto.
  */
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -229,6 +231,20 @@ int main(int argc, char **argv) {
   if (nconns <= 0 || g_msgsize == 0 || duration <= 0 || warmup < 0) {
     fprintf(stderr, "loadgen: bad arguments\n");
     return 1;
+  }
+
+  /* Many connections: the open-file soft limit up to the hard one. */
+  struct rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
+      nofile.rlim_cur < (rlim_t)nconns + 16) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+    getrlimit(RLIMIT_NOFILE, &nofile);
+    if (nofile.rlim_cur != RLIM_INFINITY && nofile.rlim_cur < (rlim_t)nconns + 16) {
+      fprintf(stderr, "loadgen: %d connections need more open files than the limit %llu\n", nconns,
+              (unsigned long long)nofile.rlim_cur);
+      return 1;
+    }
   }
 
   struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};

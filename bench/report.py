@@ -244,6 +244,122 @@ def https_section(rows, s, chart):
     ]
 
 
+def cores_section(rows, s):
+    ks = by_key(rows)
+    head = ["server", "req/s", "req/s, every run", "CPU µs/req", "CPU µs/req, every run", "2 ÷ 1 worker req/s",
+            "2 ÷ 1 worker CPU/req", "req/s ÷ python3.11", "worker CPU s (in the run)", "both CPUs busy",
+            "p99 latency", "notes"]
+    body = []
+    for row in rows:
+        if not row.get("ok"):
+            body.append([row["label"], failed(row)] + [DASH] * (len(head) - 3) + [""])
+            continue
+        one = "%s/1" % row["runtime"]
+        line = [row["label"], num(row["req_per_s"]), spread(row, "req_per_s"), num(row["cpu_us_per_req"]),
+                spread(row, "cpu_us_per_req")]
+        if row["workers"] == 2:
+            line += [ratio(row["req_per_s"], value(ks, one, "req_per_s")),
+                     ratio(row["cpu_us_per_req"], value(ks, one, "cpu_us_per_req"))]
+        else:
+            line += [DASH, DASH]
+        line += [ratio(row["req_per_s"], value(ks, "python3.11/%d" % row["workers"], "req_per_s")),
+                 " + ".join("%.2f" % w for w in row.get("worker_cpu_s", [])),
+                 "%.0f%%" % (100 * row["machine_busy"]) if row.get("machine_busy") is not None else DASH,
+                 num(row.get("p99_us"), " µs"), row.get("note", "")]
+        body.append(line)
+    return [
+        "## Every core: one process per core on one port",
+        "",
+        "`examples/every_core/server.py --workers N` (README.md, \"Every core\"): N worker processes, each a "
+        "`ThreadingHTTPServer` (HTTP/1.1 keep-alive, a small JSON answer naming the worker) on its own "
+        "`SO_REUSEPORT` socket of one port; the gevent row forks its workers from one listening socket "
+        "(`--mode fork`), since `-m gevent.monkey` would not patch freshly started interpreters. "
+        "`wrk -t1 -c50 -d%ds` after a 1 s warm-up; median of %d run(s), round-robin. "
+        "**This machine has 2 CPUs**: with 1 worker the server is on CPU 0 and wrk on CPU 1, as in "
+        "benchmark 2; with 2 workers the workers need both CPUs, so the server and wrk all run on "
+        "CPUs 0-1 and wrk (single-threaded, in C) takes CPU time from the workers. 2 workers "
+        "therefore cannot double req/s here; the fair measure is CPU µs/req (all the server's "
+        "processes' utime+stime ÷ requests), which should stay flat from 1 to 2 workers. *worker "
+        "CPU s* shows both workers carried load; *both CPUs busy* is the whole machine's busy share "
+        "during the run (/proc/stat)." % (s["http_seconds"], s["http_repeats"]),
+        "",
+        *table(head, body),
+        "",
+    ]
+
+
+ECHO_SCALE_ORDER = [("c",), ("tf_threads",), ("tf_spawn",), ("gevent",), ("threads",), ("uvloop",)]
+ECHO_SCALE_COLORS = {"c": "#54a24b", "tf_threads": "#e8710a", "tf_spawn": "#b5520a", "gevent": "#4c78a8",
+                     "threads": "#9d9d9d", "uvloop": "#5a5a5a"}
+
+
+def echo_scale_chart(path, rows):
+    peers = []
+    for row in rows:
+        if row["peer"] not in peers:
+            peers.append(row["peer"])
+    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    for peer in peers:
+        points = [(row["conns"], row["cpu_us_per_msg"], row.get("cpu_us_per_msg_range"))
+                  for row in rows if row["peer"] == peer and row.get("ok")]
+        if not points:
+            continue
+        label = next(row["label"] for row in rows if row["peer"] == peer).rsplit(", ", 1)[0]
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        ax.plot(xs, ys, marker="o", label=label, color=ECHO_SCALE_COLORS.get(peer))
+        for x, _, rng in points:
+            if rng and rng[0] != rng[1]:
+                ax.vlines(x, rng[0], rng[1], color=ECHO_SCALE_COLORS.get(peer), alpha=0.5)
+    ax.set_xscale("log")
+    ax.set_xlabel("connections (log scale)")
+    ax.set_ylabel("server CPU µs per message (lower is better)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    ax.set_title("Echo ping-pong, 64 B: CPU per message against connections", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def echo_scale_section(rows, chart):
+    ks = by_key(rows)
+    counts = sorted({row["conns"] for row in rows})
+    head = ["server", "connections", "msgs/s", "CPU µs/msg", "CPU µs/msg, every window",
+            "CPU/msg ÷ C", "CPU/msg ÷ gevent", "notes"]
+    body = []
+    for row in sorted(rows, key=lambda r: ([p[0] for p in ECHO_SCALE_ORDER].index(r["peer"])
+                                           if r["peer"] in [p[0] for p in ECHO_SCALE_ORDER] else 99, r["conns"])):
+        n = row["conns"]
+        if not row.get("ok"):
+            body.append([row["label"].rsplit(", ", 1)[0], "{:,}".format(n), failed(row)] + [DASH] * 4 + [""])
+            continue
+        cpu = row["cpu_us_per_msg"]
+        body.append([row["label"].rsplit(", ", 1)[0], "{:,}".format(n), num(row["msgs_per_s"]), num(cpu),
+                     spread(row, "cpu_us_per_msg"),
+                     ratio(cpu, value(ks, "c/%d" % n, "cpu_us_per_msg")),
+                     ratio(cpu, value(ks, "gevent/%d" % n, "cpu_us_per_msg")), row.get("note", "")])
+    first = rows[0]
+    return [
+        "## 1c. Echo against connections",
+        "",
+        "Benchmark 1 swept over %s connections (64-byte ping-pong, one message in flight per "
+        "connection; `loadgen` on CPU 1, server on CPU 0). At each count every server is started "
+        "fresh and measured round-robin, %d window(s) of %g s each after the warm-up; the median is "
+        "shown with every window's value. Plain python3.11 threads are OS threads: that row stops at "
+        "1,000 connections. The open-file limit was %s (run.py raises the soft limit to the hard "
+        "one; a count it cannot hold is left out). At 1,000 connections and more the single-threaded "
+        "load generator, not the server, bounds msgs/s: compare CPU µs/msg. CPU ratios: lower is better."
+        % (", ".join("{:,}".format(c) for c in counts), first.get("windows", 1), first.get("window_s", 0),
+           "{:,}".format(first.get("nofile", 0))),
+        "",
+        *table(head, body),
+        "",
+        "![echo against connections](%s)" % chart,
+        "",
+    ]
+
+
 def sleepers_section(rows, s, startup_rows, chart):
     ks = by_key(rows)
     base = {}
@@ -519,6 +635,12 @@ def write(results, md_path, chart_dir):
              [("requests/s (higher is better)", "req_per_s", 1),
               ("server CPU µs per request (lower is better)", "cpu_us_per_req", 1)])
         lines += https_section(b["https"], s, rel)
+    if "echoscale" in b:
+        png, rel = chart("echo_scale")
+        echo_scale_chart(png, b["echoscale"])
+        lines += echo_scale_section(b["echoscale"], rel)
+    if "cores" in b:
+        lines += cores_section(b["cores"], s)
     if "sleepers" in b:
         png, rel = chart("sleepers")
         lines += sleepers_section(b["sleepers"], s, b.get("startup"), rel)

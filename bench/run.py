@@ -4,7 +4,7 @@
 Called by run.sh, which builds the C programs first:
 
     /usr/bin/python3.11 bench/run.py [--quick] --tfpython PATH --build-dir DIR
-                                     [--only echo,http,tls,https,sleepers,startup,idle,latency]
+                                     [--only echo,http,tls,https,cores,echoscale,sleepers,startup,idle,latency]
 
 Every workload runs in its own process group with a deadline; a workload
 that fails (non-zero exit, timeout, nothing echoed) becomes a
@@ -43,7 +43,8 @@ SERVER_CPU, CLIENT_CPU = 0, 1
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 ECHO_CONNS, ECHO_MSGSIZE = 50, 64
 HTTP_CONNS = 50
-BENCHMARKS = ("echo", "http", "tls", "https", "sleepers", "startup", "idle", "latency")
+BENCHMARKS = ("echo", "http", "tls", "https", "cores", "echoscale", "sleepers", "startup", "idle", "latency")
+EVERY_CORE = ROOT / "examples" / "every_core" / "server.py"
 
 
 class Failed(Exception):
@@ -116,6 +117,40 @@ def proc_cpu_seconds(pid):
         fields = f.read().rsplit(")", 1)[1].split()
     # fields[0] is field 3 (state): utime and stime are fields 14 and 15.
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def children_of(pid):
+    """The pids whose parent is pid (from /proc/*/stat)."""
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open("/proc/%s/stat" % name) as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def machine_busy():
+    """(busy, total) jiffies of every CPU, from /proc/stat's first line."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+def raise_nofile():
+    """The open-file soft limit up to the hard one (inherited by every
+    server and load generator): what the connection sweep can reach."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = 1 << 20
+    if soft != resource.RLIM_INFINITY and soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 class LineReader:
@@ -249,10 +284,11 @@ class Server:
     """A server pinned to CPU 0, alive for a `with` block. It must print its
     port first: a JSON line {"listening": PORT, ...} or "listening PORT"."""
 
-    def __init__(self, runner, label, cmd):
+    def __init__(self, runner, label, cmd, cpus=SERVER_CPU, tree=False):
         self.runner = runner
         self.label = label
-        self.cmd = pinned(SERVER_CPU, cmd)
+        self.cmd = pinned(cpus, cmd)
+        self.tree = tree  # CPU of the process and its children (workers)
         self.info = {}
 
     def __enter__(self):
@@ -292,7 +328,17 @@ class Server:
 
     def cpu_seconds(self):
         self.check_alive()
+        if self.tree:
+            return sum(self.tree_cpu().values())
         return proc_cpu_seconds(self.proc.pid)
+
+    def tree_cpu(self):
+        """{pid: CPU seconds} of the server and its children (its workers)."""
+        out = {self.proc.pid: proc_cpu_seconds(self.proc.pid)}
+        for pid in children_of(self.proc.pid):
+            with contextlib.suppress(OSError):
+                out[pid] = proc_cpu_seconds(pid)
+        return out
 
     def __exit__(self, *exc):
         kill_group(self.proc)
@@ -434,19 +480,19 @@ def echo_rows(r):
     return rows
 
 
-def echo_window(r, server, loadgen, label, tls=False):
+def echo_window(r, server, loadgen, label, tls=False, conns=ECHO_CONNS, seconds=None):
     """One load generator run; the server's CPU is read on its "measuring"
     and "done" lines, so only the measurement window counts."""
     s = r.s
     cmd = pinned(CLIENT_CPU, [loadgen] + ["--tls"] * tls
-                 + [HOST, server.port, ECHO_CONNS, ECHO_MSGSIZE, s.echo_seconds])
+                 + [HOST, server.port, conns, ECHO_MSGSIZE, seconds or s.echo_seconds])
     log = r.log_path(label)
     with open(log, "w") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, bufsize=0,
                                 start_new_session=True, env=r.env)
         try:
             reader = LineReader(proc.stdout.fileno())
-            deadline = time.monotonic() + s.echo_seconds + 15
+            deadline = time.monotonic() + (seconds or s.echo_seconds) + 15 + conns / 500
             cpu0 = cpu1 = None
             done = None
             while True:
@@ -597,6 +643,136 @@ def http_rows(r, tls=False):
                 "p99_us": median_of(runs, "p99_us") if all("p99_us" in x for x in runs) else None}
 
     return round_robin(r, rows, start, window, summarize, s.http_repeats)
+
+
+def cores_rows(r):
+    """Every core: examples/every_core/server.py (SO_REUSEPORT workers, each a
+    ThreadingHTTPServer) with 1 and 2 workers under wrk -t1 -c50."""
+    s = r.s
+    peers = [("python3.11", "python3.11", "reuseport"), ("tfpython", "tfpython", "reuseport"),
+             # gevent's workers must be forked to stay patched
+             ("gevent", "gevent (-m gevent.monkey), --mode fork", "fork")]
+    if s.quick:  # CI: that tfpython's workers still serve, in a few seconds
+        peers = peers[1:2]
+    rows = [dict(key="%s/%d" % (runtime, workers), label="%s, %d worker%s" % (label, workers, "s" * (workers > 1)),
+                 runtime=runtime, workers=workers, mode=mode)
+            for runtime, label, mode in peers for workers in (1, 2)]
+    wrk = ["wrk", "-t1", "-c%d" % HTTP_CONNS, "--timeout", "2s", "--latency"]
+
+    def cpus(row):
+        # 1 worker: server on CPU 0, wrk on CPU 1 (as benchmark 2). 2 workers:
+        # the workers need both CPUs, so wrk shares them.
+        return "%d" % SERVER_CPU if row["workers"] == 1 else "%d,%d" % (SERVER_CPU, CLIENT_CPU)
+
+    def start(row):
+        r.check_runtime(row["runtime"])
+        cmd = r.runtimes[row["runtime"]] + [str(EVERY_CORE), "--workers", row["workers"], "--port", 0,
+                                            "--mode", row["mode"]]
+        return Server(r, "cores " + row["label"], [str(c) for c in cmd], cpus=cpus(row), tree=True), ""
+
+    def window(row, server, i):
+        url = "http://%s:%d/" % (HOST, server.port)
+        wrk_cpu = CLIENT_CPU if row["workers"] == 1 else cpus(row)
+        r.run("cores %s warm-up %d" % (row["label"], i), wrk + ["-d1s", url], 20, cpu=wrk_cpu)
+        before, busy0 = server.tree_cpu(), machine_busy()
+        out, _ = r.run("cores %s run %d" % (row["label"], i), wrk + ["-d%ds" % s.http_seconds, url],
+                       s.http_seconds + 20, cpu=wrk_cpu)
+        after, busy1 = server.tree_cpu(), machine_busy()
+        server.check_alive()
+        result = parse_wrk(out)
+        if result["requests"] == 0:
+            raise Failed("no request answered")
+        per_pid = {pid: after[pid] - before.get(pid, 0.0) for pid in after}
+        cpu = sum(per_pid.values())
+        workers = sorted((v for pid, v in per_pid.items() if pid != server.proc.pid), reverse=True)
+        if len(workers) != row["workers"]:
+            raise Failed("%d worker processes, expected %d" % (len(workers), row["workers"]))
+        result.update(server_cpu_s=cpu, cpu_us_per_req=cpu / result["requests"] * 1e6,
+                      worker_cpu_s=workers,
+                      machine_busy=(busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]))
+        return result
+
+    def summarize(row, runs):
+        errors = sum(x["socket_errors"] + x["non_2xx"] for x in runs)
+        notes = [row.get("note")]
+        if errors:
+            notes.append("%d socket errors / non-2xx answers" % errors)
+        mid = sorted(runs, key=lambda x: x["req_per_s"])[len(runs) // 2]
+        return {"req_per_s": mid["req_per_s"], "cpu_us_per_req": median_of(runs, "cpu_us_per_req"),
+                "req_per_s_range": [min(x["req_per_s"] for x in runs), max(x["req_per_s"] for x in runs)],
+                "cpu_us_per_req_range": [min(x["cpu_us_per_req"] for x in runs),
+                                         max(x["cpu_us_per_req"] for x in runs)],
+                "worker_cpu_s": mid["worker_cpu_s"], "machine_busy": median_of(runs, "machine_busy"),
+                "p50_us": median_of(runs, "p50_us") if all("p50_us" in x for x in runs) else None,
+                "p99_us": median_of(runs, "p99_us") if all("p99_us" in x for x in runs) else None,
+                "note": "; ".join(filter(None, notes))}
+
+    round_robin(r, rows, start, window, summarize, s.http_repeats)
+    for row in rows:
+        row.pop("mode", None)
+    return rows
+
+
+#: The echo sweep's peers: key, label, runtime, server (None: echo_uring), most connections.
+ECHO_SCALE_PEERS = [
+    ("c", "C io_uring", "C", None, None),
+    ("tf_threads", "tfpython threads", "tfpython", ("echo_threads.py",), None),
+    ("tf_spawn", "tfpython theframework.spawn", "tfpython", ("echo_spawn.py",), None),
+    ("gevent", "gevent threads", "gevent", ("echo_threads.py",), None),
+    ("threads", "python3.11 threads (OS threads, ≤ 1,000)", "python3.11", ("echo_threads.py",), 1000),
+    ("uvloop", "asyncio streams + uvloop", "python3.11", ("echo_asyncio.py", "--uvloop"), None),
+]
+
+
+def echo_scale_rows(r):
+    """Benchmark 1 swept over connection counts (50 to 10,000): the server's
+    CPU per message as connections grow. Each count starts fresh servers,
+    measured round-robin; a count above what the open-file limit allows is
+    left out (the report says so)."""
+    s = r.s
+    counts = (1000,) if s.quick else (50, 1000, 5000, 10000)
+    quick_peers = ("c", "tf_threads", "tf_spawn", "gevent")  # CI: a few seconds
+    seconds, repeats = (1.0, 1) if s.quick else (3.0, 2)
+    limit = raise_nofile()
+    rows = []
+    for n in counts:
+        level = []
+        for key, label, runtime, script, most in ECHO_SCALE_PEERS:
+            if (most is not None and n > most) or (s.quick and key not in quick_peers):
+                continue
+            if n + 64 > limit:
+                print("  echo sweep: %d connections left out: open-file limit %d" % (n, limit), flush=True)
+                break
+            level.append(dict(key="%s/%d" % (key, n), peer=key, label="%s, %s conns" % (label, "{:,}".format(n)),
+                              runtime=runtime, conns=n, script=script))
+        if not level:
+            continue
+
+        def start(row):
+            r.binary("loadgen")
+            if row["script"] is None:
+                cmd = [r.binary("echo_uring")]
+            else:
+                r.check_runtime(row["runtime"])
+                cmd = r.command(row["runtime"], *row["script"])
+            return Server(r, "echoscale " + row["label"], cmd), ""
+
+        def window(row, server, i):
+            return echo_window(r, server, r.binary("loadgen"), "echoscale %s run %d" % (row["label"], i),
+                               conns=row["conns"], seconds=seconds)
+
+        def summarize(row, runs):
+            return {"msgs_per_s": median_of(runs, "msgs_per_s"),
+                    "cpu_us_per_msg": median_of(runs, "cpu_us_per_msg"),
+                    "cpu_us_per_msg_range": [min(x["cpu_us_per_msg"] for x in runs),
+                                             max(x["cpu_us_per_msg"] for x in runs)]}
+
+        round_robin(r, level, start, window, summarize, repeats)
+        for row in level:
+            del row["script"]
+            row.update(nofile=limit, window_s=seconds, windows=repeats)
+        rows += level
+    return rows
 
 
 def sleepers_rows(r):
@@ -858,6 +1034,7 @@ def main():
         results["meta"]["merged_from"] = kept["meta"]
         results["meta"]["rerun"] = only
     steps = {"echo": echo_rows, "http": http_rows, "tls": tls_rows, "https": lambda r: http_rows(r, tls=True),
+             "cores": cores_rows, "echoscale": echo_scale_rows,
              "sleepers": sleepers_rows,
              "startup": startup_rows, "idle": idle_rows, "latency": latency_rows}
     for name in BENCHMARKS:
