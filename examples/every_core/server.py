@@ -33,6 +33,7 @@ supervisor's job (gunicorn's arbiter does it, see README.md).
 import argparse
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -83,9 +84,13 @@ def reuseport_socket(host, port):
 def watch_parent(fd):
     """Exit when the pipe from the parent closes (the parent is gone)."""
     def watch():
+        # select() first: it waits cooperatively under tfpython and gevent,
+        # where a bare os.read() of a pipe may not.
         try:
-            while os.read(fd, 1):
-                pass
+            while True:
+                select.select([fd], [], [])
+                if not os.read(fd, 1):
+                    break
         except OSError:
             pass
         os._exit(0)
