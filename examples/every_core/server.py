@@ -43,11 +43,15 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+try:
+    import theframework  # tfpython's own package: there under tfpython
+except ImportError:  # plain python3
+    theframework = None
+
+
 def runtime():
     """Whether this process runs inside tfpython's hub, and on which engine."""
-    try:
-        import theframework
-    except ImportError:  # plain python3
+    if theframework is None:
         return {"hub": False, "backend": None}
     return {"hub": bool(theframework.hub_is_running()), "backend": theframework.backend()}
 

@@ -10,10 +10,15 @@ import json
 import os
 
 
+try:
+    import theframework  # tfpython's own package: there under tfpython
+except ImportError:  # plain python3
+    theframework = None
+
+
 def runtime():
-    try:
-        import theframework
-    except ImportError:  # plain python3
+    """Whether this process runs inside tfpython's hub, and on which engine."""
+    if theframework is None:
         return {"hub": False, "backend": None}
     return {"hub": bool(theframework.hub_is_running()), "backend": theframework.backend()}
 
