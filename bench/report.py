@@ -587,8 +587,10 @@ def write(results, md_path, chart_dir):
     lines = [
         "# tfpython benchmarks%s" % (" (quick mode)" if quick else ""),
         "",
-        "Made by `bash bench/run.sh%s --tfpython %s` on %s; commit %s; took %.0f s."
-        % (" --quick" if quick else "", meta["tfpython_path"], meta["date"], meta["commit"],
+        "Made by `bash bench/run.sh%s --tfpython %s%s` on %s; commit %s; took %.0f s."
+        % (" --quick" if quick else "", meta["tfpython_path"],
+           " --only " + ",".join(meta.get("rerun") or meta["only"]) if meta.get("only") else "",
+           meta["date"], meta["commit"],
            meta.get("duration_s", 0)),
         "Machine: %s, %s CPUs, Linux %s. %s, gevent %s, uvloop %s, %s, %s. tfpython: %s."
         % (meta["cpu"], meta["cpus"], meta["kernel"], meta["python"], meta["gevent"], meta["uvloop"],

@@ -1027,6 +1027,8 @@ def main():
 
     started = time.monotonic()
     results = {"mode": mode, "settings": settings.__dict__, "meta": versions(tfpython), "benchmarks": {}}
+    if set(only) != set(BENCHMARKS):
+        results["meta"]["only"] = only
     previous = raw / ("%s.json" % mode)
     if args.merge and previous.exists():
         kept = json.loads(previous.read_text())
