@@ -268,7 +268,7 @@ def cores_section(rows, s):
                  num(row.get("p99_us"), " µs"), row.get("note", "")]
         body.append(line)
     return [
-        "## Every core: one process per core on one port",
+        "## 7. Every core: one process per core on one port",
         "",
         "`examples/every_core/server.py --workers N` (README.md, \"Every core\"): N worker processes, each a "
         "`ThreadingHTTPServer` (HTTP/1.1 keep-alive, a small JSON answer naming the worker) on its own "
