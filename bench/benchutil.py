@@ -76,3 +76,68 @@ def percentiles(values, points=(50, 90, 99)):
     out["max"] = ordered[-1]
     out["n"] = len(ordered)
     return out
+
+
+def memory_stats():
+    """What this process holds, for the idle-connections benchmark's
+    breakdown: RSS, pymalloc blocks, glibc malloc's totals, live objects by
+    type (tracked by the cycle collector only), and tfpython's own
+    accounting where there is one."""
+    import collections
+    import gc
+    import threading
+    out = {"allocated_blocks": sys.getallocatedblocks(), "threads": threading.active_count()}
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                key = line.split(":")[0]
+                if key in ("VmRSS", "RssAnon", "RssFile", "VmData"):
+                    out[key] = int(line.split()[1])
+    except OSError:
+        pass
+    try:
+        import ctypes
+
+        class Mallinfo2(ctypes.Structure):
+            _fields_ = [(name, ctypes.c_size_t) for name in (
+                "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+                "fordblks", "keepcost")]
+        libc = ctypes.CDLL(None)
+        libc.mallinfo2.restype = Mallinfo2
+        info = libc.mallinfo2()
+        out["malloc"] = {name: getattr(info, name) for name, _ in Mallinfo2._fields_}
+    except (OSError, AttributeError):
+        pass
+    counts, sizes = collections.Counter(), collections.Counter()
+    for obj in gc.get_objects():
+        name = type(obj).__qualname__
+        counts[name] += 1
+        try:
+            sizes[name] += sys.getsizeof(obj)
+        except Exception:
+            pass
+    out["gc_types"] = {name: [n, sizes[name]] for name, n in counts.most_common(25)}
+    if "theframework" in sys.modules:
+        try:
+            import _framework_core
+            out["framework"] = _framework_core.memory_stats()
+        except (ImportError, AttributeError):
+            pass
+    return out
+
+
+def stats_on_signal():
+    """With BENCH_STATS=PATH in the environment, SIGUSR1 writes
+    memory_stats() to PATH as one JSON line (then renames it into place)."""
+    import os
+    import signal
+    path = os.environ.get("BENCH_STATS")
+    if not path:
+        return
+
+    def handler(signum, frame):
+        with open(path + ".tmp", "w") as f:
+            f.write(json.dumps(memory_stats()) + "\n")
+        os.replace(path + ".tmp", path)
+
+    signal.signal(signal.SIGUSR1, handler)

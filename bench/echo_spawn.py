@@ -27,6 +27,7 @@ def handle(conn):
 
 def main():
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    benchutil.stats_on_signal()
     server = benchutil.listen(port)
     benchutil.announce(server.getsockname()[1])
     while True:

@@ -4,7 +4,7 @@
 Called by run.sh, which builds the C programs first:
 
     /usr/bin/python3.11 bench/run.py [--quick] --tfpython PATH --build-dir DIR
-                                     [--only echo,http,tls,https,cores,echoscale,sleepers,startup,idle,latency]
+                                     [--only echo,http,tls,https,cores,echoscale,sleepers,conns,startup,idle,latency]
 
 Every workload runs in its own process group with a deadline; a workload
 that fails (non-zero exit, timeout, nothing echoed) becomes a
@@ -43,8 +43,10 @@ SERVER_CPU, CLIENT_CPU = 0, 1
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 ECHO_CONNS, ECHO_MSGSIZE = 50, 64
 HTTP_CONNS = 50
-BENCHMARKS = ("echo", "http", "tls", "https", "cores", "echoscale", "sleepers", "startup", "idle", "latency")
+BENCHMARKS = ("echo", "http", "tls", "https", "cores", "echoscale", "sleepers", "conns", "startup", "idle",
+              "latency")
 EVERY_CORE = ROOT / "examples" / "every_core" / "server.py"
+IDLE_CONNS = 5_000
 
 
 class Failed(Exception):
@@ -67,12 +69,13 @@ class Settings:
     idle_seconds: float
     sleep_samples: int        # time.sleep(0.05) calls
     select_samples: int       # write -> select wake-ups
+    conns_repeats: int        # runs per server of the idle-connections benchmark
 
     @classmethod
     def for_mode(cls, quick):
         if quick:
-            return cls(True, 2.0, 1, 2, 1, 10_000, 1, 2_000, 1, 5, 3, 2.0, 20, 200)
-        return cls(False, 5.0, 3, 5, 3, 100_000, 3, 10_000, 3, 40, 5, 5.0, 200, 2_000)
+            return cls(True, 2.0, 1, 2, 1, 10_000, 1, 2_000, 1, 5, 3, 2.0, 20, 200, 1)
+        return cls(False, 5.0, 3, 5, 3, 100_000, 3, 10_000, 3, 40, 5, 5.0, 200, 2_000, 3)
 
 
 # ------------------------------------------------------------------ processes
@@ -824,6 +827,40 @@ def sleepers_rows(r):
     return rows
 
 
+def conns_rows(r):
+    """3b. Memory per idle connection: an echo server's RSS growth over
+    5,000 connections parked in recv (idle_conns.py), ÷ connections."""
+    s = r.s
+    servers = [
+        ("threads", "python3.11 threads", "python3.11", "echo_threads.py", ()),
+        ("gevent", "gevent threads (-m gevent.monkey)", "gevent", "echo_threads.py", ()),
+        ("tf_threads", "tfpython threads", "tfpython", "echo_threads.py", ("socket", "threading")),
+        ("tf_spawn", "tfpython theframework.spawn", "tfpython", "echo_spawn.py", ("socket",)),
+        ("tf_threads_epoll", "tfpython threads, epoll engine", "tfpython-epoll", "echo_threads.py",
+         ("socket", "threading")),
+    ]
+    rows = []
+    for key, label, runtime, script, needs in servers:
+        row = {"key": key, "label": label, "runtime": runtime}
+
+        def measure(runtime=runtime, script=script, needs=needs, label=label, row=row):
+            r.check_runtime(runtime)
+            cmd = ([PY, str(BENCH / "idle_conns.py"), "--conns", IDLE_CONNS, "--breakdown", "--"]
+                   + pinned(SERVER_CPU, r.command(runtime, script)))
+            runs = [r.run_json("conns %s run %d" % (label, i), cmd, 120, cpu=CLIENT_CPU)
+                    for i in range(s.conns_repeats)]
+            result = dict(sorted(runs, key=lambda x: x["kib_per_conn"])[len(runs) // 2])
+            notes = [unpatched_note(result, needs), engine_note(row, result)]
+            if len(runs) > 1:
+                notes.append("median of %d runs: %.2f-%.2f KiB" % (
+                    len(runs), min(x["kib_per_conn"] for x in runs), max(x["kib_per_conn"] for x in runs)))
+            result["note"] = "; ".join(filter(None, notes))
+            return result
+
+        rows.append(attempt(row, measure))
+    return rows
+
+
 def startup_rows(r):
     """4. Start-up: hyperfine -N of two one-liners per runtime, plus peak RSS."""
     s = r.s
@@ -1037,7 +1074,7 @@ def main():
         results["meta"]["rerun"] = only
     steps = {"echo": echo_rows, "http": http_rows, "tls": tls_rows, "https": lambda r: http_rows(r, tls=True),
              "cores": cores_rows, "echoscale": echo_scale_rows,
-             "sleepers": sleepers_rows,
+             "sleepers": sleepers_rows, "conns": conns_rows,
              "startup": startup_rows, "idle": idle_rows, "latency": latency_rows}
     for name in BENCHMARKS:
         if name not in only:

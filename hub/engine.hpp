@@ -66,7 +66,7 @@ class Engine {
 
   // accept4(op.fd, ..., flags) once a connection is there, on a listener
   // in blocking mode too, never blocking the thread; completes with the new
-  // fd (the peer address in op.kernel.address) or -errno.
+  // fd (the peer address in *op.accepted) or -errno.
   virtual void start_accept(uint64_t name, Operation& op, int flags) = 0;
 
   // The operation's waiter gave up. True: nothing will complete under its

@@ -152,8 +152,7 @@ int32_t EpollEngine::accept_now(Operation& op, int flags) {
   // call: accept4 has no per-call flag for it, and the hub must never block.
   int fl = ::fcntl(op.fd, F_GETFL);
   bool made_nonblocking = fl >= 0 && !(fl & O_NONBLOCK) && ::fcntl(op.fd, F_SETFL, fl | O_NONBLOCK) == 0;
-  op.address_len = sizeof op.kernel.address;
-  int fd = ::accept4(op.fd, reinterpret_cast<sockaddr*>(&op.kernel.address), &op.address_len, flags);
+  int fd = ::accept4(op.fd, op.accept_address(), op.accept_length(), flags);
   int err = errno;
   if (made_nonblocking) ::fcntl(op.fd, F_SETFL, fl);
   if (fd >= 0) return fd;

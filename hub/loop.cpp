@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <cerrno>
+#include <new>
 
 namespace tf::hub {
 
@@ -49,6 +50,7 @@ uint64_t Loop::start_poll(int fd, uint32_t poll_mask, uint64_t owner, uint64_t f
 
 uint64_t Loop::start_accept(int fd, int accept_flags, uint64_t owner, uint64_t file_key) {
   OpTable::Slot& slot = new_op(OpKind::kAccept, fd, owner, file_key);
+  slot.value.accepted.reset(new (std::nothrow) AcceptAddress);
   engine_->start_accept(slot.name(), slot.value, accept_flags);
   return slot.name();
 }

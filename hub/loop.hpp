@@ -59,7 +59,7 @@ class Loop {
   // Wait only after finding the fd not ready (EAGAIN) with no turn of the
   // loop in between, unless level_triggered() or file_key is 0.
   uint64_t start_poll(int fd, uint32_t poll_mask, uint64_t owner, uint64_t file_key = 0);
-  // Accepts a connection (the peer address lands in op.kernel.address),
+  // Accepts a connection (the peer address lands in *op.accepted),
   // never blocking the thread, also on a listener in blocking mode.
   uint64_t start_accept(int fd, int accept_flags, uint64_t owner, uint64_t file_key = 0);
   // The waiter gives up: the operation is cancelled in the kernel and its

@@ -5,20 +5,21 @@
 // Lifetime rules (the whole reason this file exists):
 //  * An operation's name is its slot name (SlotPool), used as user_data:
 //    never 0, and a recycled slot gets a new name.
-//  * Everything the kernel may read or write for the operation (sockaddr,
-//    timespec, iovec, a pinned buffer) lives in the slot, never on a
-//    greenlet's stack: greenlet copies stacks away on every switch.
+//  * Everything the kernel may read or write for the operation (an accept's
+//    sockaddr, a pinned buffer) lives in the slot or in memory the slot
+//    owns, never on a greenlet's stack: greenlet copies stacks away on every
+//    switch. A slot is small (a poll needs nothing else; there is one per
+//    parked connection): an accept's address is a block of its own.
 //  * A slot is reusable only after its last expected CQE has arrived. A
 //    waiter that gives up marks it abandoned; the slot stays put until the
 //    kernel is done with it.
 //  * A CQE whose user_data names an older generation is dropped.
 #pragma once
 
-#include <linux/time_types.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <cstdint>
+#include <memory>
 
 #include "hub/slot_pool.hpp"
 
@@ -35,6 +36,12 @@ enum class OpKind : uint8_t { kPoll, kAccept, kOther };
 struct HeldMemory {
   void* object = nullptr;
   void (*release)(void*) = nullptr;
+};
+
+// Where the kernel writes an accepted connection's peer address.
+struct AcceptAddress {
+  sockaddr_storage address{};
+  socklen_t length = 0;
 };
 
 struct Operation {
@@ -54,12 +61,18 @@ struct Operation {
   uint64_t file_key = 0;
   uint64_t owner = 0;  // the upper layer's token for the waiter; 0 = nobody waits
   HeldMemory held;
-  union {
-    __kernel_timespec timeout;
-    sockaddr_storage address;
-  } kernel{};
-  socklen_t address_len = 0;
-  iovec iov[2]{};
+  // An accept's: made by Loop::start_accept, freed with the slot. Null for
+  // other kinds, or when it could not be allocated (the peer address is
+  // then not asked for: accept(2) takes a null address).
+  std::unique_ptr<AcceptAddress> accepted;
+
+  // Prepares *accepted for the kernel; the arguments accept(2) takes.
+  sockaddr* accept_address() {
+    if (!accepted) return nullptr;
+    accepted->length = sizeof accepted->address;
+    return reinterpret_cast<sockaddr*>(&accepted->address);
+  }
+  socklen_t* accept_length() { return accepted ? &accepted->length : nullptr; }
 };
 
 class OpTable {

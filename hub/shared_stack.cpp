@@ -1,5 +1,6 @@
 #include "hub/shared_stack.hpp"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -101,6 +102,12 @@ tf_stack_start:
 
 namespace tf::hub {
 
+namespace {
+// Every live copy, every thread's: for memory statistics only.
+std::atomic<size_t> g_saved_copies{0};
+std::atomic<size_t> g_saved_bytes{0};
+}  // namespace
+
 // Runs on the suspending coroutine's stack, below `sp`: nothing it does
 // touches the bytes it copies.
 void SharedStack::save_below_base(void* sp, void* stack) {
@@ -110,7 +117,10 @@ void SharedStack::save_below_base(void* sp, void* stack) {
   size_t size = static_cast<size_t>(self->base_ - static_cast<char*>(sp));
   // Exact size: a parked coroutine keeps this copy for as long as it waits.
   if (!bytes || saved_size != size) {
+    if (bytes) g_saved_bytes.fetch_sub(saved_size, std::memory_order_relaxed);
+    else g_saved_copies.fetch_add(1, std::memory_order_relaxed);
     std::free(bytes);
+    g_saved_bytes.fetch_add(size, std::memory_order_relaxed);
     bytes = static_cast<char*>(std::malloc(size));
     if (!bytes) std::abort();  // nowhere to put the frames; nothing to unwind to
     saved_size = static_cast<uint32_t>(size);
@@ -118,7 +128,17 @@ void SharedStack::save_below_base(void* sp, void* stack) {
   std::memcpy(bytes, sp, size);
 }
 
+void SharedStack::note_released(uint32_t size) {
+  g_saved_bytes.fetch_sub(size, std::memory_order_relaxed);
+  g_saved_copies.fetch_sub(1, std::memory_order_relaxed);
+}
+
+SharedStack::SavedTotals SharedStack::saved_totals() {
+  return {g_saved_copies.load(std::memory_order_relaxed), g_saved_bytes.load(std::memory_order_relaxed)};
+}
+
 void SavedStack::release() {
+  if (bytes) SharedStack::note_released(size);
   std::free(bytes);
   bytes = nullptr;
   size = 0;

@@ -53,6 +53,16 @@ class SharedStack {
   // above the base before it starts or resumes a coroutine.
   [[gnu::noinline]] static char* stack_pointer();
 
+  // Copies alive in the process and their bytes (what suspend() allocated
+  // and nobody released yet). An owner that frees a copy itself instead of
+  // through SavedStack::release() reports it here.
+  struct SavedTotals {
+    size_t copies;
+    size_t bytes;
+  };
+  static SavedTotals saved_totals();
+  static void note_released(uint32_t size);
+
  private:
   static void save_below_base(void* sp, void* stack);
 

@@ -44,8 +44,7 @@ void UringEngine::start_poll(uint64_t name, Operation& op, uint32_t mask) {
 void UringEngine::start_accept(uint64_t name, Operation& op, int flags) {
   io_uring_sqe* sqe = sqe_for(name);
   if (!sqe) return;
-  op.address_len = sizeof op.kernel.address;
-  io_uring_prep_accept(sqe, op.fd, reinterpret_cast<sockaddr*>(&op.kernel.address), &op.address_len, flags);
+  io_uring_prep_accept(sqe, op.fd, op.accept_address(), op.accept_length(), flags);
   io_uring_sqe_set_data64(sqe, name);
 }
 

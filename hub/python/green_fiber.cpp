@@ -9,6 +9,7 @@
 #include "hub/python/greenlet_api.hpp"
 #include "hub/python/py_ref.hpp"
 #include "hub/python/thread_local.hpp"
+#include "hub/shared_stack.hpp"
 
 namespace tf::core::fiber {
 namespace {
@@ -89,6 +90,7 @@ int add_type(PyObject* module) {
 bool check(PyObject* o) { return g_type && Py_TYPE(o) == g_type; }
 
 void release_saved(ThreadFiber* f) {
+  if (f->saved) hub::SharedStack::note_released(f->saved_size);
   std::free(f->saved);
   f->saved = nullptr;
   f->saved_size = 0;

@@ -955,12 +955,17 @@ void GreenHub::on_op_done(uint64_t owner, int32_t res, uint32_t, const hub::Oper
   }
   if (op.kind == hub::OpKind::kAccept) {
     Waiter& w = waiters_.find(owner)->value;
-    w.peer = std::make_unique<PeerAddress>(PeerAddress{op.kernel.address, op.address_len});
+    if (op.accepted) w.peer = std::make_unique<PeerAddress>(PeerAddress{op.accepted->address, op.accepted->length});
   }
 }
 
 void GreenHub::on_orphan(int32_t res, const hub::Operation& op) {
-  orphans_[op.fd].push_back(OrphanConnection{res, op.kernel.address, op.address_len});
+  OrphanConnection kept{res, {}, 0};
+  if (op.accepted) {
+    kept.address = op.accepted->address;
+    kept.address_len = op.accepted->length;
+  }
+  orphans_[op.fd].push_back(kept);
 }
 
 void GreenHub::on_timer(uint64_t token) {

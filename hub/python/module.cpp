@@ -30,6 +30,7 @@
 #include "hub/python/socket_ops.hpp"
 #include "hub/python/ssl_ops.hpp"
 #include "hub/python/stack_chunks.hpp"
+#include "hub/shared_stack.hpp"
 
 namespace tf::core {
 namespace {
@@ -276,6 +277,16 @@ PyObject* stack_chunk_counts(PyObject*, PyObject*) {
   stack_chunks::Counts c = stack_chunks::counts();
   return Py_BuildValue("(kkkkn)", c.in_use, c.free_dirty, c.free_clean, c.roots_in_use,
                        static_cast<Py_ssize_t>(stack_chunks::root_chunk_size()));
+}
+
+PyObject* memory_stats(PyObject*, PyObject*) {
+  stack_chunks::Counts c = stack_chunks::counts();
+  hub::SharedStack::SavedTotals saved = hub::SharedStack::saved_totals();
+  return Py_BuildValue("{sksksksksnsnsn}", "chunks_in_use", c.in_use, "chunks_free_dirty", c.free_dirty,
+                       "chunks_free_clean", c.free_clean, "roots_in_use", c.roots_in_use, "root_size",
+                       static_cast<Py_ssize_t>(stack_chunks::root_chunk_size()), "fiber_stack_copies",
+                       static_cast<Py_ssize_t>(saved.copies), "fiber_stack_bytes",
+                       static_cast<Py_ssize_t>(saved.bytes));
 }
 
 // The end of a Greenlet: drop what it ran, forget the dummy Thread that
@@ -802,6 +813,8 @@ PyMethodDef g_methods[] = {
     {"stack_chunk_counts", stack_chunk_counts, METH_NOARGS,
      "stack_chunk_counts() -> (in use, free with pages, free without, roots in use, next root size):\n"
      "the frame-stack chunk pool."},
+    {"memory_stats", memory_stats, METH_NOARGS,
+     "memory_stats() -> dict: the frame-stack chunk pool and the fibers' saved stack copies."},
     {"run_current_task", run_current_task, METH_NOARGS,
      "run_current_task(): the body of the current theframework.Greenlet."},
     {"write_unraisable", write_unraisable, METH_VARARGS,

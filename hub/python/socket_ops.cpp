@@ -151,9 +151,31 @@ void recv_note_try(int fd, bool found_nothing) { t_recv_habits.note_try(fd, foun
 
 namespace {
 
-// recv() into buf until something arrives (or all n bytes for MSG_WAITALL
-// on a blocking socket, as the kernel would). -1 with an exception.
-Py_ssize_t recv_cooperative(SockObject* s, char* buf, Py_ssize_t n, int flags) {
+// Where recv_cooperative reads to: the caller's buffer (recv_into), or a
+// bytes object (recv) made only when a try is about to be made and dropped
+// again while the caller waits with nothing in it, so that a parked recv
+// holds no buffer (python3's holds its bytes object for the whole wait:
+// 4 KiB per idle connection for a recv(4096)). On the path that waits first
+// (the recv heuristic below) no buffer is made before the wait at all.
+struct RecvTarget {
+  char* buf;                  // the caller's, or null for recv
+  PyObject* bytes = nullptr;  // recv's, once made
+  // The buffer for a try; null with MemoryError set.
+  char* get(Py_ssize_t n) {
+    if (buf) return buf;
+    if (!bytes && !(bytes = PyBytes_FromStringAndSize(nullptr, n))) return nullptr;
+    return PyBytes_AS_STRING(bytes);
+  }
+  // Before a wait: nothing read yet, so recv's buffer can go.
+  void drop_if_empty(Py_ssize_t total) {
+    if (!total) Py_CLEAR(bytes);
+  }
+};
+
+// recv() into the target until something arrives (or all n bytes for
+// MSG_WAITALL on a blocking socket, as the kernel would). -1 with an
+// exception.
+Py_ssize_t recv_cooperative(SockObject* s, RecvTarget& target, Py_ssize_t n, int flags) {
   Deadline deadline(s);
   bool wait_all = (flags & MSG_WAITALL) && s->sock_timeout < 0;
   GreenHub* hub = GreenHub::current();
@@ -172,6 +194,8 @@ Py_ssize_t recv_cooperative(SockObject* s, char* buf, Py_ssize_t n, int flags) {
   }
   Py_ssize_t total = 0;
   for (;;) {
+    char* buf = target.get(n);
+    if (!buf) return -1;
     ssize_t r = ::recv(s->sock_fd, buf + total, static_cast<size_t>(n - total), flags | MSG_DONTWAIT);
     int err = r < 0 ? errno : 0;
     bool dont_wait = r < 0 && would_block(err) && fd_says_dont_wait(s);
@@ -196,6 +220,7 @@ Py_ssize_t recv_cooperative(SockObject* s, char* buf, Py_ssize_t n, int flags) {
       continue;
     }
     if (would_block(err) && !(flags & MSG_DONTWAIT) && !dont_wait) {
+      target.drop_if_empty(total);
       if (!wait_ready(s, POLLIN, deadline)) return -1;
       continue;
     }
@@ -237,11 +262,11 @@ PyObject* sock_recv(PyObject* self, PyObject* args) {
     PyErr_SetString(PyExc_ValueError, "negative buffersize in recv");
     return nullptr;
   }
-  PyObject* bytes = PyBytes_FromStringAndSize(nullptr, n);
-  if (!bytes) return nullptr;
-  Py_ssize_t got = recv_cooperative(s, PyBytes_AS_STRING(bytes), n, flags);
+  RecvTarget target{nullptr};
+  Py_ssize_t got = recv_cooperative(s, target, n, flags);
+  PyObject* bytes = target.bytes;
   if (got < 0) {
-    Py_DECREF(bytes);
+    Py_XDECREF(bytes);
     return nullptr;
   }
   if (got != n) _PyBytes_Resize(&bytes, got);
@@ -266,7 +291,8 @@ PyObject* sock_recv_into(PyObject* self, PyObject* args, PyObject* kwargs) {
   } else if (n > view.len) {
     PyErr_SetString(PyExc_ValueError, "buffer too small for requested bytes");
   } else {
-    got = recv_cooperative(s, static_cast<char*>(view.buf), n ? n : view.len, flags);
+    RecvTarget target{static_cast<char*>(view.buf)};
+    got = recv_cooperative(s, target, n ? n : view.len, flags);
   }
   PyBuffer_Release(&view);
   return got < 0 ? nullptr : PyLong_FromSsize_t(got);

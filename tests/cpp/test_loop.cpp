@@ -187,7 +187,7 @@ TEST_P(LoopTest, AcceptDeliversThePeerAddressInTheSlot) {
     sockaddr_in peer{};
     void on_op_done(uint64_t owner, int32_t res, uint32_t f, const tf::hub::Operation& op) override {
       Recorder::on_op_done(owner, res, f, op);
-      std::memcpy(&peer, &op.kernel.address, sizeof peer);
+      if (op.accepted) std::memcpy(&peer, &op.accepted->address, sizeof peer);
     }
   } rec;
   Listener listener;

@@ -66,6 +66,31 @@ def test_a_parked_thread_keeps_only_its_frames(in_hub):
     assert sleeper.saved_bytes == 0 and waiter.saved_bytes == 0
 
 
+def test_memory_stats_count_the_parked_threads_copies(in_hub):
+    # What benchmark 3b's breakdown reads: every live copy of a fiber's
+    # stack, counted once, and given back at the thread's end.
+    before = core.memory_stats()
+    ev = threading.Event()
+    holder = []
+
+    def waiter():
+        holder.append(core.current_task())
+        ev.wait()
+    ts = start_all([waiter] * 10)
+    try:
+        during = core.memory_stats()
+        assert during["fiber_stack_copies"] - before["fiber_stack_copies"] == 10
+        assert (during["fiber_stack_bytes"] - before["fiber_stack_bytes"]
+                == sum(f.saved_bytes for f in holder))
+        assert during["roots_in_use"] >= 10 and during["root_size"] >= 0
+    finally:
+        ev.set()
+        join_all(ts)
+    after = core.memory_stats()
+    assert after["fiber_stack_copies"] == before["fiber_stack_copies"]
+    assert after["fiber_stack_bytes"] == before["fiber_stack_bytes"]
+
+
 def test_frames_come_back_whole_deep_and_interleaved(in_hub):
     results = {}
 

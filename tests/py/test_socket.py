@@ -514,6 +514,52 @@ def test_recv_after_ping_pong_waits_first_and_loses_nothing(in_hub):
         assert got == b"x" * 100000
 
 
+def test_a_parked_recv_holds_no_buffer(in_hub):
+    # recv(n) makes its bytes object only for a try and drops it while it
+    # waits with nothing read: 50 threads parked in recv(1 MiB) hold no
+    # 50 MiB (python3 holds each buffer for the whole wait). What arrives
+    # afterwards comes out whole, and MSG_WAITALL keeps what it has.
+    import tracemalloc
+    pairs = [socket.socketpair() for _ in range(50)]
+    got = {}
+
+    def reader(i, sock, *args):
+        got[i] = sock.recv(*args)
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        threads = [threading.Thread(target=reader, args=(i, a, 1 << 20)) for i, (a, b) in enumerate(pairs)]
+        for t in threads:
+            t.start()
+        time.sleep(0.05)
+        parked = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert parked < 2 << 20, parked
+    for i, (a, b) in enumerate(pairs):
+        b.sendall(b"%d" % i)
+    for t in threads:
+        t.join()
+    assert got == {i: b"%d" % i for i in range(50)}
+    a, b = pairs[0]
+    t = threading.Thread(target=reader, args=("all", a, 8, socket.MSG_WAITALL))
+    t.start()
+    b.sendall(b"1234")
+    time.sleep(0.02)
+    b.sendall(b"5678")
+    t.join()
+    assert got["all"] == b"12345678"
+    b.close()
+    t = threading.Thread(target=reader, args=("eof", a, 100))
+    t.start()
+    t.join()
+    assert got["eof"] == b""
+    for a, b in pairs:
+        a.close()
+        b.close()
+
+
 def test_accept_in_blocking_mode_on_a_nonblocking_fd_raises_as_python3(in_hub):
     # Twisted's adoptStreamPort: fromfd() of a non-blocking listener has
     # timeout None, and the fd's own flag rules.
