@@ -323,6 +323,10 @@ def echo_scale_chart(path, rows):
 
 
 def echo_scale_section(rows, chart):
+    if not rows:
+        return ["## 1c. Echo against connections", "",
+                "Not measured: the open-file limit holds none of the connection counts (run.py raises "
+                "the soft limit to the hard one; the run's log names the limit).", ""]
     ks = by_key(rows)
     counts = sorted({row["conns"] for row in rows})
     head = ["server", "connections", "msgs/s", "CPU µs/msg", "CPU µs/msg, every window",
