@@ -9,18 +9,7 @@ tfpython's hub (False under python3).
 import json
 import os
 
-
-try:
-    import theframework  # tfpython's own package: there under tfpython
-except ImportError:  # plain python3
-    theframework = None
-
-
-def runtime():
-    """Whether this process runs inside tfpython's hub, and on which engine."""
-    if theframework is None:
-        return {"hub": False, "backend": None}
-    return {"hub": bool(theframework.hub_is_running()), "backend": theframework.backend()}
+from server import runtime  # the same answer as server.py's workers give
 
 
 def app(environ, start_response):
