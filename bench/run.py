@@ -434,6 +434,18 @@ def round_robin(r, rows, start, window, summarize, repeats):
     return rows
 
 
+def start_echo_server(r, row, what):
+    """The echo server of a row: the C one (script None) or a Python one
+    under the row's runtime; the load generator is built first."""
+    r.binary("loadgen")
+    if row["script"] is None:
+        cmd = [r.binary("echo_uring")]
+    else:
+        r.check_runtime(row["runtime"])
+        cmd = r.command(row["runtime"], *row["script"])
+    return Server(r, "%s %s" % (what, row["label"]), cmd)
+
+
 def echo_rows(r):
     """1. Echo ping-pong: 50 connections x 64-byte messages, one in flight each."""
     s = r.s
@@ -458,14 +470,7 @@ def echo_rows(r):
     ]
 
     def start(row):
-        r.binary("loadgen")
-        if row["script"] is None:
-            cmd = [r.binary("echo_uring")]
-        else:
-            r.check_runtime(row["runtime"])
-            cmd = r.command(row["runtime"], *row["script"])
-        server = Server(r, "echo " + row["label"], cmd)
-        return server, ""
+        return start_echo_server(r, row, "echo"), ""
 
     def window(row, server, i):
         if i == 0:
@@ -752,13 +757,7 @@ def echo_scale_rows(r):
             continue
 
         def start(row):
-            r.binary("loadgen")
-            if row["script"] is None:
-                cmd = [r.binary("echo_uring")]
-            else:
-                r.check_runtime(row["runtime"])
-                cmd = r.command(row["runtime"], *row["script"])
-            return Server(r, "echoscale " + row["label"], cmd), ""
+            return start_echo_server(r, row, "echoscale"), ""
 
         def window(row, server, i):
             return echo_window(r, server, r.binary("loadgen"), "echoscale %s run %d" % (row["label"], i),

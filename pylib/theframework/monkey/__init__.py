@@ -88,7 +88,7 @@ def set_method(module, attribute, function):
     owner, last = _owner(module, attribute)
     _registry.remember(module.__name__, attribute, owner, last)
     _registry.replaced_by(module.__name__, attribute, function)
-    setattr(owner, last, function)
+    _set(owner, last, function)
 
 
 def _set(owner, name, value):
