@@ -87,7 +87,13 @@ PyRef current_thread_greenlet() {
 
 unsigned long current_ident() {
   PyRef g = current_thread_greenlet();
-  return g ? reinterpret_cast<unsigned long>(g.get()) : PyThread_get_thread_ident();
+  if (!g) return PyThread_get_thread_ident();
+  // An OS thread with no hub, running its root greenlet, is a plain OS thread
+  // (started before patching, a run_in_thread worker, a C library's thread):
+  // python3's ident, the one threading registered it under.
+  if (g.get() != g_main_greenlet && !GreenHub::current() && !greenlet::has_parent(g.get()))
+    return PyThread_get_thread_ident();
+  return reinterpret_cast<unsigned long>(g.get());
 }
 
 namespace {

@@ -141,12 +141,36 @@ def test_late_patching_warns_once_each_under_python3(tmp_path):
     script = tmp_path / "late.py"
     script.write_text(textwrap.dedent(LATE))
     r = subprocess.run([PYTHON, str(script)], capture_output=True, text=True, env=plain_python_env(), timeout=60)
-    assert r.returncode == 0, r.stderr
+    assert (r.returncode, r.stderr) == (0, "")
     assert r.stdout.splitlines() == [
         "RuntimeWarning ssl was imported True",
         "RuntimeWarning threads were started True",
         "RuntimeWarning a selector was created True",
     ]
+
+
+def test_a_thread_started_before_patching_keeps_its_identity_and_ends_cleanly():
+    # It is a plain OS thread: get_ident() there is python3's, the key
+    # threading registered it under, so its exit finds itself in _active.
+    r = run_python("""
+        import threading, _thread
+        go = threading.Event()
+        seen = []
+        def work():
+            go.wait()
+            seen.append((threading.get_ident() == me.ident, threading.current_thread() is me))
+        me = threading.Thread(target=work)
+        me.start()
+        import warnings
+        warnings.simplefilter("ignore", RuntimeWarning)  # the late patch is warned of: tested above
+        from theframework import monkey
+        monkey.patch_all()
+        assert monkey.is_module_patched("threading") and threading.get_ident is not monkey.get_original("_thread", "get_ident")
+        go.set()
+        me.join()
+        print(seen, me.is_alive(), me in threading.enumerate())
+    """)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "[(True, True)] False False\n", "")
 
 
 def test_patching_is_never_late_under_tfpython(tmp_path):
