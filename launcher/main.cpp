@@ -17,8 +17,8 @@
 
 #include "accel/python/module.hpp"
 #include "hub/backend.hpp"
-#include "hub/python/module.hpp"
-#include "hub/python/py_ref.hpp"
+#include "core/module.hpp"
+#include "core/py_ref.hpp"
 #include "launcher/cpython_internals.hpp"
 #include "launcher/pylib_path.hpp"
 #include "launcher/run_target.hpp"

@@ -8,7 +8,7 @@
 
 #include <fstream>
 
-#include "hub/python/py_ref.hpp"
+#include "core/py_ref.hpp"
 
 namespace tf::launcher {
 

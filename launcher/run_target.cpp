@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "hub/python/py_ref.hpp"
+#include "core/py_ref.hpp"
 #include "launcher/cpython_internals.hpp"
 #include "launcher/sys_path0.hpp"
 

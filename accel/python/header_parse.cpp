@@ -8,7 +8,7 @@
 #include "accel/header_block.hpp"
 #include "accel/python/counts.hpp"
 #include "accel/python/stand_in.hpp"
-#include "hub/python/py_ref.hpp"
+#include "core/py_ref.hpp"
 
 namespace tf::accel {
 namespace {

@@ -10,7 +10,7 @@
 #include "accel/python/email_date.hpp"
 #include "accel/python/header_parse.hpp"
 #include "accel/python/stand_in.hpp"
-#include "hub/python/py_ref.hpp"
+#include "core/py_ref.hpp"
 
 namespace tf::accel {
 

@@ -2,11 +2,11 @@
 
 SSLSocket keeps all of its own logic; only the object that talks to OpenSSL
 (``_sslobj``) is wrapped, by ``core.CooperativeSSLObject`` (C,
-hub/python/ssl_ops.cpp): its handshake, read, write and shutdown are tried
+core/ssl/ssl.cpp): its handshake, read, write and shutdown are tried
 without blocking and WANT_READ / WANT_WRITE become waits on the hub within
 the socket's timeout. The fd's blocking mode is never changed: the
 connection's socket BIO is given MSG_DONTWAIT reads and writes for those
-calls (hub/python/tls_bio.cpp).
+calls (core/ssl/tls_bio.cpp).
 """
 from theframework._core import core
 

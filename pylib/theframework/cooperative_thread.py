@@ -2,7 +2,7 @@
 
 ``threading`` is built on ``_thread``; with these in place its Thread,
 Condition, Semaphore, Event, Barrier, Timer and queue.Queue all wait
-cooperatively. A started thread is a fiber (hub/python/green_fiber.hpp), and
+cooperatively. A started thread is a fiber (core/task/fiber.hpp), and
 its ident is ``id(fiber)``; code in a greenlet has ``id(greenlet)``. Both are
 unique among live threads and stable for the thread's life.
 
@@ -28,14 +28,14 @@ def adopt_main(greenlet):
 
 
 #: The fiber or greenlet that is the current "thread", and its identity
-#: (its id()). C: hub/python/coop_lock.cpp.
+#: (its id()). C: core/thread/lock.cpp.
 _current_thread_greenlet = core.thread_greenlet
 get_ident = core.get_ident
 #: Every fiber-thread's is its OS thread's (asked of the kernel once).
 get_native_id = core.get_native_id
 
 
-#: The cooperative _thread.lock (C, hub/python/coop_lock.cpp): a held lock
+#: The cooperative _thread.lock (C, core/thread/lock.cpp): a held lock
 #: parks the greenlet; a real OS thread blocks on an OS lock of its own.
 LockType = core.LockType
 allocate_lock = core.allocate_lock
@@ -48,7 +48,7 @@ RLock = core.RLock
 # ------------------------------------------------------------- threads --
 
 #: _thread.start_new_thread, _set_sentinel and _count in C
-#: (hub/python/green_thread.cpp): a new thread is a fiber, started at once;
+#: (core/thread/start.cpp): a new thread is a fiber, started at once;
 #: its end releases its sentinel lock (what Thread.join waits for), as
 #: _thread does when a thread dies.
 start_new_thread = core.start_new_thread
@@ -120,7 +120,7 @@ def make_excepthook(original, args_type):
 
 # --------------------------------------------------------------- local --
 
-#: _thread._local in C (hub/python/thread_local.cpp): python3's type, with
+#: _thread._local in C (core/thread/local.cpp): python3's type, with
 #: one dict per thread as tfpython counts threads (fiber, main, greenlet).
 local = core.local
 

@@ -138,7 +138,7 @@ _make_cond_lock = _core.allocate_lock()  # parks a greenlet, blocks a real threa
 def maintain_shutdown_locks():
     """threading prunes released locks from _shutdown_locks at every thread
     start and stop: O(n) each, O(n^2) for n threads. A fiber-thread's lock
-    leaves the set when the thread ends (hub/python/green_thread.cpp), so
+    leaves the set when the thread ends (core/thread/start.cpp), so
     there is nothing to prune."""
 
 
