@@ -23,6 +23,7 @@
 #include "core/task/spawn.hpp"
 #include "core/task/stack_chunks.hpp"
 #include "core/task/waiter.hpp"
+#include "core/thread/identity.hpp"
 #include "core/thread/local.hpp"
 #include "core/thread/lock.hpp"
 #include "core/thread/start.hpp"
@@ -39,7 +40,7 @@ using AddFeature = int (*)(PyObject*);
 // In this order: later features may look up what earlier ones added.
 constexpr AddFeature kFeatures[] = {
     add_hub_api,     add_waiter,       add_spawn,        add_sleep,          add_socket_ops,
-    add_ssl_ops,     add_hidden_frames, add_coop_lock,   add_thread_local,   add_green_thread,
+    add_ssl_ops,     add_hidden_frames, add_thread_identity, add_coop_lock,   add_thread_local,   add_green_thread,
     add_file_io,     add_epoll_object, add_select_wait,  add_method_patch,   add_find_and_load,
     add_entry_point_scan, add_shell_command, add_signal_pause, add_wait_signals, add_name_info,
     add_prompt_input,

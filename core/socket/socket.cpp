@@ -33,37 +33,6 @@ struct Originals {
   PyObject* settimeout = nullptr;
 } g_orig;
 
-// What we know of each socket's fd, indexed by fd; read and written with
-// the GIL held.
-struct FdFacts {
-  // Who owns the fd, as the engine's file_key (hub::Loop::start_poll): a
-  // number a socket object gets when it takes its fd (claim_fd, from
-  // socket.__init__), never given twice. An engine may trust what it learnt
-  // of an fd across waits only while the same owner waits on it, so a
-  // registration the kernel dropped when the fd was closed (by close(), by
-  // the collector, on another thread) is never trusted for the next file
-  // that gets the number.
-  uint64_t owner = 0;
-  // The fd's O_NONBLOCK as last read (-1: not read since the claim or since
-  // the socket last set its mode), for fd_says_dont_wait.
-  int8_t nonblocking = -1;
-};
-std::vector<FdFacts> g_fd_facts;
-uint64_t g_last_owner = 0;
-
-FdFacts* facts_of(int fd) {
-  return fd >= 0 && static_cast<size_t>(fd) < g_fd_facts.size() ? &g_fd_facts[fd] : nullptr;
-}
-
-}  // namespace
-
-uint64_t owner_of(int fd) {
-  FdFacts* f = facts_of(fd);
-  return f ? f->owner : 0;
-}
-
-namespace {
-
 // Inside a hub-driven greenlet, on a socket that may wait.
 bool cooperative(SockObject* s) { return s->sock_timeout != 0 && GreenHub::cooperative_here(); }
 
@@ -97,22 +66,6 @@ bool wait_ready(SockObject* s, short events, const Deadline& deadline) {
 namespace {
 
 bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
-
-// A socket in blocking mode (timeout None) whose fd is non-blocking all the
-// same (fromfd() of a non-blocking socket, an inherited fd, another
-// library's fcntl): as under python3, the fd's own flag rules and a call
-// that would block raises BlockingIOError. Asked only once a call found
-// nothing to do, and the flag read once per socket and mode (the socket's
-// own setblocking/settimeout set it; a change made with fcntl behind the
-// socket's back after that is not seen).
-bool fd_says_dont_wait(SockObject* s) {
-  if (s->sock_timeout >= 0) return false;
-  FdFacts* f = facts_of(s->sock_fd);
-  if (f && f->nonblocking >= 0) return f->nonblocking;
-  bool nonblocking = ::fcntl(s->sock_fd, F_GETFL) & O_NONBLOCK;
-  if (f) f->nonblocking = nonblocking;
-  return nonblocking;
-}
 
 // A socket whose recv() found nothing the last time it was tried (a
 // ping-pong peer that has not answered yet) is waited on first: the try
@@ -540,77 +493,14 @@ PyMethodDef g_socket_methods[] = {
 
 // ------------------------------------------------------- colder helpers --
 
-// sock_io(sock, events, method, *args): method(sock, *args) with the socket
-// made non-blocking for the call; on BlockingIOError wait for `events`
-// (within the socket's timeout) and try again. The caller passes flags
-// with MSG_DONTWAIT so a blocking-mode fd never blocks the hub.
-PyObject* sock_io(PyObject*, PyObject* args) {
-  if (PyTuple_GET_SIZE(args) < 3) {
-    PyErr_SetString(PyExc_TypeError, "sock_io(sock, events, method, *args)");
-    return nullptr;
-  }
-  PyObject* self = PyTuple_GET_ITEM(args, 0);
-  SockObject* s = as_sock(self);
-  long events = PyLong_AsLong(PyTuple_GET_ITEM(args, 1));
-  if (events == -1 && PyErr_Occurred()) return nullptr;
-  PyObject* method = PyTuple_GET_ITEM(args, 2);
-  Py_ssize_t extra = PyTuple_GET_SIZE(args) - 3;
-  PyRef call_args = PyRef::steal(PyTuple_New(extra + 1));  // (sock, *args)
-  if (!call_args) return nullptr;
-  PyTuple_SET_ITEM(call_args.get(), 0, Py_NewRef(self));
-  for (Py_ssize_t i = 0; i < extra; ++i)
-    PyTuple_SET_ITEM(call_args.get(), i + 1, Py_NewRef(PyTuple_GET_ITEM(args, i + 3)));
-  Deadline deadline(s);
-  for (;;) {
-    _PyTime_t saved = s->sock_timeout;
-    s->sock_timeout = 0;  // CPython must not poll on its own
-    PyObject* r = PyObject_Call(method, call_args.get(), nullptr);
-    s->sock_timeout = saved;
-    if (r || !PyErr_ExceptionMatches(PyExc_BlockingIOError) || fd_says_dont_wait(s)) return r;
-    PyErr_Clear();
-    if (!GreenHub::cooperative_here()) {
-      PyErr_SetString(PyExc_RuntimeError, "sock_io() outside the hub");
-      return nullptr;
-    }
-    if (!wait_ready(s, static_cast<short>(events), deadline)) return nullptr;
-  }
-}
-
 PyObject* set_address_resolver(PyObject*, PyObject* fn) {
   Py_XSETREF(g_resolver, Py_NewRef(fn));
   Py_RETURN_NONE;
 }
 
-// fd_closing(fd): greenlets waiting on fd get OSError(EBADF) now and their
-// operations are cancelled, before the fd can be reused.
-PyObject* fd_closing(PyObject*, PyObject* arg) {
-  int fd = _PyLong_AsInt(arg);
-  if (fd == -1 && PyErr_Occurred()) return nullptr;
-  t_recv_habits.note_try(fd, false);  // the next socket with this number learns afresh
-  GreenHub* hub = GreenHub::current();
-  if (!hub || fd < 0) Py_RETURN_NONE;
-  PyRef exc = PyRef::steal(PyObject_CallFunction(PyExc_OSError, "is", EBADF,
-                                                 "File descriptor was closed in another greenlet"));
-  if (!exc) return nullptr;
-  hub->fd_closing(fd, exc.get());
-  Py_RETURN_NONE;
-}
-
-// claim_fd(sock): sock has just taken its fd (socket.__init__).
-PyObject* claim_fd(PyObject*, PyObject* sock) {
-  int fd = as_sock(sock)->sock_fd;
-  if (fd < 0) Py_RETURN_NONE;
-  if (static_cast<size_t>(fd) >= g_fd_facts.size()) g_fd_facts.resize(static_cast<size_t>(fd) + 64);
-  g_fd_facts[fd] = FdFacts{++g_last_owner, -1};
-  Py_RETURN_NONE;
-}
-
 PyMethodDef g_helpers[] = {
-    {"sock_io", sock_io, METH_VARARGS, "sock_io(sock, events, method, *args)"},
     {"set_address_resolver", set_address_resolver, METH_O,
      "set_address_resolver(fn): fn(sock, address) -> address with a numeric host"},
-    {"fd_closing", fd_closing, METH_O, "fd_closing(fd): wake and cancel the waiters on fd"},
-    {"claim_fd", claim_fd, METH_O, "claim_fd(sock): sock has just taken its fd (from socket.__init__)"},
     {nullptr, nullptr, 0, nullptr}};
 
 PyObject* get_original(PyObject* type, const char* name) { return PyObject_GetAttrString(type, name); }
@@ -649,7 +539,8 @@ int add_socket_ops(PyObject* module) {
   PyType_Spec spec = {"_framework_core.socket", 0, 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, slots};
   PyObject* type = PyType_FromSpecWithBases(&spec, base.get());
   if (!type || PyModule_AddObject(module, "SocketBase", type) < 0) return -1;
-  return PyModule_AddFunctions(module, g_helpers);
+  if (PyModule_AddFunctions(module, g_helpers) < 0) return -1;
+  return add_socket_fds(module);
 }
 
 }  // namespace tf::core

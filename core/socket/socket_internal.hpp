@@ -1,4 +1,4 @@
-// What socket_ops.cpp shares with ssl_ops.cpp: CPython's socket object,
+// What socket.cpp shares with socket_fds.cpp and ssl/ssl.cpp: CPython's socket object,
 // a call's deadline, the hub wait for readiness, and the per-fd facts the
 // fast paths keep.
 #pragma once
@@ -50,15 +50,44 @@ class Deadline {
   _PyTime_t at_ = 0;
 };
 
+// ---- socket_fds.cpp
+// What we know of each socket's fd, indexed by fd; read and written with
+// the GIL held.
+struct FdFacts {
+  // Who owns the fd, as the engine's file_key (hub::Loop::start_poll): a
+  // number a socket object gets when it takes its fd (claim_fd, from
+  // socket.__init__), never given twice. An engine may trust what it learnt
+  // of an fd across waits only while the same owner waits on it, so a
+  // registration the kernel dropped when the fd was closed (by close(), by
+  // the collector, on another thread) is never trusted for the next file
+  // that gets the number.
+  uint64_t owner = 0;
+  // The fd's O_NONBLOCK as last read (-1: not read since the claim or since
+  // the socket last set its mode), for fd_says_dont_wait.
+  int8_t nonblocking = -1;
+};
+
+// The facts of fd, or nullptr when it was never claimed.
+FdFacts* facts_of(int fd);
 // The engine's file_key for the socket that owns fd (0: none).
 uint64_t owner_of(int fd);
+// A socket in blocking mode (timeout None) whose fd is non-blocking all the
+// same (fromfd() of a non-blocking socket, an inherited fd, another
+// library's fcntl): as under python3, the fd's own flag rules and a call
+// that would block raises BlockingIOError. Asked only once a call found
+// nothing to do, and the flag read once per socket and mode (the socket's
+// own setblocking/settimeout set it; a change made with fcntl behind the
+// socket's back after that is not seen).
+bool fd_says_dont_wait(SockObject* s);
+// Adds sock_io, fd_closing, claim_fd. -1 on error.
+int add_socket_fds(PyObject* module);
 
 // Waits on the hub until the socket is ready for `events` (call only when
 // GreenHub::cooperative_here()). False with an exception:
 // TimeoutError('timed out'), or whatever was thrown into the greenlet.
 bool wait_ready(SockObject* s, short events, const Deadline& deadline);
 
-// The recv heuristic of a level-triggered engine (socket_ops.cpp): whether
+// The recv heuristic of a level-triggered engine (socket.cpp): whether
 // the next read of fd should wait for readiness before it tries, and what
 // a try found.
 bool recv_should_wait_first(int fd);

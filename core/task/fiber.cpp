@@ -1,4 +1,5 @@
 #include "core/task/fiber.hpp"
+#include "core/recursion_depth.hpp"
 
 #include <structmember.h>
 
@@ -225,7 +226,7 @@ PyStateSnapshot::PyStateSnapshot(PyThreadState* ts)
       exc_info_(ts->exc_info),
       exc_value_(ts->exc_state.exc_value),
       context_(ts->context),
-      recursion_depth_(ts->recursion_limit - ts->recursion_remaining),
+      recursion_depth_(recursion::depth(ts)),
       trash_delete_nesting_(ts->trash_delete_nesting),
       use_tracing_(ts->cframe->use_tracing) {
   ts->context = nullptr;  // the reference is ours until restore()
@@ -244,7 +245,7 @@ void PyStateSnapshot::restore(PyThreadState* ts) {
   ts->exc_info = exc_info_;
   Py_XSETREF(ts->context, context_);
   ts->context_ver++;
-  ts->recursion_remaining = ts->recursion_limit - recursion_depth_;
+  recursion::set_depth(ts, recursion_depth_);
   ts->trash_delete_nesting = trash_delete_nesting_;
 }
 
@@ -267,7 +268,7 @@ void begin_thread_state(PyThreadState* ts, _PyCFrame* root) {
   ts->trash_delete_nesting = 0;
   // python3 enters a thread's function through one C call (t_bootstrap's),
   // which counts against the recursion limit.
-  --ts->recursion_remaining;
+  recursion::set_depth(ts, recursion::depth(ts) + 1);
 }
 
 void end_thread_state(PyThreadState* ts) {

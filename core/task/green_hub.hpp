@@ -1,16 +1,24 @@
-// GreenHub: one hub per OS thread, driving greenlets over hub::Loop.
+// GreenHub: one hub per OS thread, driving its tasks over hub::Loop. A
+// task is a greenlet (the program, tf.spawn's Greenlets) or a fiber-thread
+// (a started thread); the hub treats both alike except where one gets the
+// CPU (resume(), switching.cpp) and where a wait switches away
+// (finish_wait, waits.cpp).
 //
 // The hub runs on the greenlet that called run() (the root greenlet of the
-// thread, for the launcher). Every other greenlet of the thread that waits
-// registers a Waiter, switches to the hub and is switched back when the
-// waiter fires. Who resumes whom is decided after Loop::run_once() returns
-// (collect, then run), so no greenlet is switched into from inside the
-// loop's dispatch.
+// thread, for the launcher). Every task of the thread that waits registers
+// a Waiter, switches to the hub and is resumed when the waiter fires. Who
+// resumes whom is decided after Loop::run_once() returns (collect, then
+// run), so no task is switched into from inside the loop's dispatch.
 //
 // A Waiter is named by a SlotPool name. Everything that may wake it (an
 // operation's CQE, a timer, a wake() call) carries that name; only the
-// first to arrive fires it, and the waiting greenlet releases it when it
+// first to arrive fires it, and the waiting task releases it when it
 // resumes, so a late or raced wake-up finds a stale name and is dropped.
+//
+// The files: green_hub.cpp (lifetime, cross-thread posts, run and the
+// loop's phases, loop events, signals, deadlock, fork), switching.cpp,
+// waits.cpp, fiber_turns.cpp (fiber-threads on the shared stack),
+// greenlet_bridge.cpp (a thread driving greenlets of its own).
 #pragma once
 
 #include <Python.h>
@@ -30,7 +38,9 @@
 
 namespace tf::core {
 
-enum class Outcome : uint8_t { kNone, kOpDone, kTimer, kWoken, kThrown };
+// What ended a wait. kYielded: nothing did; the task only let the others
+// run first (sleep(0), a thread start).
+enum class Outcome : uint8_t { kNone, kOpDone, kTimer, kWoken, kThrown, kYielded };
 
 struct PeerAddress {
   sockaddr_storage address;
@@ -43,7 +53,7 @@ struct Waiter {
   bool accepting = false;
   Outcome outcome = Outcome::kNone;
   int32_t result = 0;
-  PyRef greenlet;  // the greenlet to resume
+  PyRef task;      // the greenlet or fiber-thread to resume
   PyRef value;     // what wake() passed, or the exception for kThrown
   uint64_t op = 0;
   // wait_any: (fd, poll op) for each further fd. Pointers keep the Waiter
@@ -251,8 +261,9 @@ class GreenHub final : public hub::Loop::Events {
   void untrack_fd(int fd, uint64_t name);
   bool fire(uint64_t name, Outcome outcome, int32_t result, PyObject* value);
   void run_ready();
-  void switch_into(PyObject* greenlet, PyObject* args);
-  void throw_into(PyObject* greenlet, PyObject* exception);
+  // Gives `task` the CPU: switched to with `args`, or with `exception`
+  // thrown in (switching.cpp).
+  void resume(PyObject* task, PyObject* args, PyObject* exception);
   void after_switch_back(PyObject* greenlet, PyRef result);
   // Fiber-threads: the hub starts or resumes one (with `exception` thrown
   // in, if not null) and gets control back when it parks or ends.

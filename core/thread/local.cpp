@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/thread/identity.hpp"
 #include "core/thread/lock.hpp"
 #include "core/task/fiber.hpp"
 #include "core/task/green_hub.hpp"

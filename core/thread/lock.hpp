@@ -1,6 +1,6 @@
 // The cooperative _thread.lock: what threading.Lock(), Condition, Event,
 // Semaphore and queue.Queue wait on once _thread is patched. Acquiring a
-// held lock parks the greenlet (the hub runs others); a real OS thread (the
+// held lock parks the task (the hub runs others); a real OS thread (the
 // escape hatch, or a thread with no running hub) blocks on an OS lock of
 // its own instead. The lock holds no Python references, so it is not
 // tracked by the cycle collector, like python3's.
@@ -11,13 +11,6 @@
 #include "core/py_ref.hpp"
 
 namespace tf::core {
-
-// The fiber or greenlet that is the current "thread" (get_ident() is its
-// id()); empty (no error set) when greenlet is not usable here.
-PyRef current_thread_greenlet();
-// The program's greenlet, the main thread (borrowed; null before the hub).
-PyObject* main_thread_greenlet();
-unsigned long current_ident();
 
 // A new, unlocked cooperative lock.
 PyRef new_coop_lock();
