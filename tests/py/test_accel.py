@@ -372,7 +372,8 @@ def test_under_python3_accelerate_leaves_alone_what_it_is_told_to():
 def test_python3_monkey_entry_accelerates_unless_told_not_to(tmp_path):
     script = tmp_path / "probe.py"
     script.write_text(STATE + "print(state())\n")
-    for args, expected in [((), "((True, True), True, True)"), (("--no-accelerate",), "((False, False), False, False)")]:
+    for args, expected in [((), "((True, True), True, True)"),
+                           (("--no-accelerate",), "((False, False), False, False)")]:
         r = subprocess.run([PYTHON, "-m", "theframework.monkey", *args, str(script)], capture_output=True,
                            text=True, timeout=60, env=plain_python_env())
         assert r.returncode == 0, r.stderr

@@ -74,7 +74,7 @@ def get_original(module_name, name):
     module = sys.modules.get(module_name) or importlib.import_module(module_name)
     owner, attribute = _owner(module, name)
     current = getattr(owner, attribute, _registry.MISSING)
-    accel = sys.modules.get("theframework.accel")  # loaded only if it ever accelerated
+    accel = sys.modules.get("theframework.accel")  # imported once something accelerates
     if accel is not None:
         current = accel.original(module_name, name, current)
     value = _registry.original(module_name, name, current)
@@ -229,6 +229,7 @@ def _unwatch_imports(names):
 #: threads (threading gets only cooperative locks and joins) while sockets
 #: stay cooperative.
 THREAD_MODULES = ("_thread", "threading", "queue")
+
 
 def _off(environ, variable):
     return environ.get(variable, "1") in ("0", "no", "false")
