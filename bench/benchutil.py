@@ -14,11 +14,12 @@ WATCHED = ("socket", "select", "selectors", "threading", "time", "ssl")
 
 
 def runtime_info():
-    """Which runtime runs this script, and which modules it has patched."""
+    """Which runtime runs this script, and which modules it has patched and
+    accelerated."""
     if "theframework" in sys.modules:
-        from theframework import monkey
+        from theframework import accel, monkey
         patched = [m for m in WATCHED if monkey.is_module_patched(m)]
-        accelerated = [m for m in monkey.ACCELERATED_MODULES if monkey.is_module_patched(m)]
+        accelerated = [m for m in accel.ACCELERATED if accel.is_accelerated(m)]
         import theframework
         return {"runtime": "tfpython", "patched": patched, "accelerated": accelerated,
                 "backend": theframework.backend()}

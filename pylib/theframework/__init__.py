@@ -1,9 +1,11 @@
-"""theframework: greenlets on an io_uring hub, and patches that make the
-blocking standard library cooperative.
+"""theframework: greenlets on an io_uring hub, patches that make the
+blocking standard library cooperative (``monkey``), and C stand-ins for
+hot pure-Python stdlib functions (``accel``).
 
-Inside ``tfpython`` everything runs in a greenlet driven by the hub; the
-user API below is what programs call directly. Its parts are imported on
-first use, so that starting tfpython costs no more than it must.
+Inside ``tfpython`` the program runs in a greenlet driven by the hub, and
+its threads are fibers of that hub; the user API below is what programs
+call directly. Its parts are imported on first use, so that starting
+tfpython costs no more than it must.
 """
 from theframework._core import core as _core
 
@@ -50,7 +52,7 @@ def _program_started():
 
 def _program_finished():
     """tfpython: the program is done; as python3 does at exit, wait for the
-    non-daemon threads (greenlets here, so inside the hub)."""
+    non-daemon threads (fibers of this hub, so inside the hub)."""
     import sys
     for name in ("threading", "theframework._real_threading"):
         threading = sys.modules.get(name)
@@ -78,3 +80,6 @@ def _start_under_launcher(patch):
         except ValueError as e:
             raise SystemExit("TFPYTHON_NO_PATCH: %s" % e) from None
         monkey._patch_all(options, warn=False)  # first thing: nothing can be late
+        if not monkey._off(os.environ, "TFPYTHON_ACCELERATE"):
+            from theframework import accel
+            accel.accelerate()

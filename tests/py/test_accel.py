@@ -1,6 +1,8 @@
 """The C stand-ins for email.parser.Parser.parsestr and email.utils.formatdate
-give exactly what the pure-Python originals give, for every input; the
-counters prove which inputs the C path answered itself."""
+(theframework.accel) give exactly what the pure-Python originals give, for
+every input; the counters prove which inputs the C path answered itself.
+They are on by default under tfpython, put in place when a module is first
+imported, off with TFPYTHON_ACCELERATE=0, and restore() takes them out."""
 import email
 import email.message
 import email.parser
@@ -10,11 +12,16 @@ import http.client
 import inspect
 import io
 import random
+import subprocess
+import textwrap
 import time
+import types
 
 import pytest
 
 import _framework_accel
+from conftest import PYTHON, plain_python_env, run_python, run_tfpython
+from theframework import accel, monkey
 from theframework.monkey import get_original
 
 ORIGINAL_PARSESTR = get_original("email.parser", "Parser.parsestr")
@@ -44,6 +51,17 @@ def test_the_stand_ins_are_installed_and_look_like_the_originals():
     parser = email.parser.Parser()
     assert inspect.signature(parser.parsestr) == inspect.signature(ORIGINAL_PARSESTR.__get__(parser))
     assert repr(parser.parsestr).startswith("<bound method Parser.parsestr of ")
+
+
+def test_accelerated_by_default_under_tfpython_and_not_a_patch():
+    assert all(accel.is_accelerated(name) for name in ("email.parser", "email.utils"))
+    assert not monkey.is_module_patched("email.parser") and not monkey.is_module_patched("email.utils")
+    assert not monkey.is_object_patched("email.utils", "formatdate")
+    # get_original gives python3's pure-Python functions, which the stand-ins wrap.
+    assert type(ORIGINAL_FORMATDATE) is type(ORIGINAL_PARSESTR) is types.FunctionType
+    assert ORIGINAL_FORMATDATE.__code__.co_filename == email.utils.__file__
+    assert ORIGINAL_PARSESTR.__code__.co_filename == email.parser.__file__
+    assert email.utils.formatdate.__wrapped__ is ORIGINAL_FORMATDATE
 
 
 def test_the_stand_ins_pickle_and_copy_by_reference_as_functions_do():
@@ -273,12 +291,90 @@ def test_http_server_dates_take_the_c_path(in_hub):
     assert text.endswith(" GMT") and len(text) == 29
 
 
-def test_accelerate_off_leaves_the_originals(tmp_path):
-    from conftest import run_tfpython
-    r = run_tfpython("""
-        import email.parser, email.utils, types
+# ----------------------------------------------------- switch and life cycle --
+
+STATE = textwrap.dedent("""
+    import sys, types, _framework_accel
+    from theframework import accel, monkey
+
+    def state():
+        import email.parser, email.utils
+        stand_ins = (type(email.utils.formatdate) is _framework_accel.stand_in,
+                     type(email.parser.Parser.__dict__["parsestr"]) is _framework_accel.stand_in)
+        return stand_ins, accel.is_accelerated("email.utils"), accel.is_accelerated("email.parser")
+""")
+
+
+def test_accelerate_off_leaves_the_originals():
+    r = run_tfpython(STATE + textwrap.dedent("""
+        import email.parser, email.utils
         print(type(email.utils.formatdate) is types.FunctionType,
-              type(email.parser.Parser.__dict__['parsestr']) is types.FunctionType)
-    """, env={"TFPYTHON_ACCELERATE": "0"})
+              type(email.parser.Parser.__dict__['parsestr']) is types.FunctionType, state())
+    """), env={"TFPYTHON_ACCELERATE": "0"})
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["True", "True"]
+    assert r.stdout == "True True ((False, False), False, False)\n"
+
+
+def test_a_module_first_imported_after_start_up_gets_its_stand_ins():
+    r = run_tfpython(STATE + textwrap.dedent("""
+        print("email.utils" in sys.modules, "email.parser" in sys.modules, state())
+    """))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "False False ((True, True), True, True)\n"
+
+
+def test_restore_gives_python3s_functions_back_and_accelerate_puts_the_stand_ins_again():
+    r = run_tfpython(STATE + textwrap.dedent("""
+        import email.utils, email.parser
+        python3s = (monkey.get_original("email.utils", "formatdate"),
+                    monkey.get_original("email.parser", "Parser.parsestr"))
+        def back():
+            return (email.utils.formatdate is python3s[0], email.parser.Parser.__dict__["parsestr"] is python3s[1])
+        print(back(), state())
+        accel.restore()  # the accelerators alone: the patches stay
+        print(back(), state(), monkey.is_module_patched("time"))
+        accel.accelerate()
+        print(back(), state())
+        monkey.restore()  # everything
+        print(back(), state(), monkey.is_module_patched("time"))
+    """))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "(False, False) ((True, True), True, True)",
+        "(True, True) ((False, False), False, False) True",
+        "(False, False) ((True, True), True, True)",
+        "(True, True) ((False, False), False, False) False",
+    ]
+
+
+def test_after_restore_a_module_first_imported_stays_python3s():
+    for restore in ("accel.restore()", "monkey.restore()"):
+        r = run_tfpython(STATE + restore + "\nprint(state())")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "((False, False), False, False)\n"
+
+
+def test_under_python3_accelerate_leaves_alone_what_it_is_told_to():
+    r = run_python(STATE + textwrap.dedent("""
+        import email.utils  # imported before; email.parser, left alone, after
+        try:
+            accel.accelerate(**{"email.message": False})
+        except TypeError as e:
+            print(e)
+        accel.accelerate(**{"email.parser": False})
+        print(state(), monkey.is_module_patched("socket"))
+    """))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["accelerate() got unexpected module names: 'email.message'",
+                                     "((True, False), True, False) False"]
+
+
+def test_python3_monkey_entry_accelerates_unless_told_not_to(tmp_path):
+    script = tmp_path / "probe.py"
+    script.write_text(STATE + "print(state())\n")
+    for args, expected in [((), "((True, True), True, True)"),
+                           (("--no-accelerate",), "((False, False), False, False)")]:
+        r = subprocess.run([PYTHON, "-m", "theframework.monkey", *args, str(script)], capture_output=True,
+                           text=True, timeout=60, env=plain_python_env())
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == expected + "\n"

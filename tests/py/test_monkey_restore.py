@@ -8,16 +8,21 @@ import textwrap
 
 from conftest import run_python, run_tfpython
 
-# Every module patch_all() patches, imported; and a program that uses each
-# on the hub (threads, locks, sockets, selectors, a pipe read through
-# FileIO, an epoll wait, a signal handler, a queue) before restore().
+# Every module patch_all() patches or accelerate() accelerates, imported;
+# and a program that uses each on the hub (threads, locks, sockets,
+# selectors, a pipe read through FileIO, an epoll wait, a signal handler, a
+# queue) before restore().
 COMMON = textwrap.dedent("""
     import importlib, json, sys, types
-    from theframework import monkey, hub
+    from theframework import accel, monkey, hub
     import theframework, _framework_core
 
     MODULES = [m for m in monkey.PATCH_MODULES if m != "psycopg2" or importlib.util.find_spec(m)]
+    MODULES += accel.ACCELERATED
     OURS = {v for v in vars(_framework_core).values() if isinstance(v, type)}
+
+    def changed_by_us(name):
+        return monkey.is_module_patched(name) or accel.is_accelerated(name)
 
     def use_everything():
         import os, queue, select, selectors, signal, socket, threading, time
@@ -101,7 +106,8 @@ def test_modules_imported_before_patching_get_their_very_objects_back():
         import io, select, selectors, signal
         before = objects()
         monkey.patch_all()
-        patched = [n for n in MODULES if monkey.is_module_patched(n)]
+        accel.accelerate()
+        patched = [n for n in MODULES if changed_by_us(n)]
         assert io.FileIO.read is not before[("io", "FileIO.read")]
         run_patched()
         monkey.restore()
@@ -111,7 +117,7 @@ def test_modules_imported_before_patching_get_their_very_objects_back():
         print(json.dumps({"patched": patched, "changed": changed,
                           "default": selectors.DefaultSelector is selectors.EpollSelector,
                           "handler": signal.getsignal(signal.SIGUSR1) is handler,
-                          "unpatched": [n for n in MODULES if monkey.is_module_patched(n)]}))
+                          "unpatched": [n for n in MODULES if changed_by_us(n)]}))
     """))
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
@@ -131,6 +137,7 @@ def test_modules_imported_while_patched_equal_a_fresh_python3s():
     restored = run_python(COMMON + textwrap.dedent("""
         already = [name for name in MODULES if name in sys.modules]
         monkey.patch_all()
+        accel.accelerate()
         for name in MODULES:
             importlib.import_module(name)
         import selectors, threading

@@ -10,10 +10,12 @@ registry (``_registry``) and reached through ``get_original``.
 
 Modules already imported are patched at once; the others the moment they
 are first imported (a wrapper around importlib's _find_and_load, invisible in
-sys.meta_path), so start-up stays as fast as python3's.
+sys.meta_path, shared with ``theframework.accel``), so start-up stays as
+fast as python3's.
 
 Plugins hear of it (``events``); ``restore()`` puts python3's standard
-library back exactly, names modules copied from patched ones included.
+library back exactly, names modules copied from patched ones and the
+accelerators' C stand-ins (``theframework.accel``, not patches) included.
 """
 import importlib
 import os
@@ -46,8 +48,6 @@ PATCH_MODULES = {
     "signal": "signal",
     "multiprocessing.synchronize": "multiprocessing_synchronize",
     "psycopg2": "psycopg2",
-    "email.parser": "email_parser",
-    "email.utils": "email_utils",
 }
 
 _hook = None
@@ -73,7 +73,11 @@ def get_original(module_name, name):
         return [get_original(module_name, n) for n in name]
     module = sys.modules.get(module_name) or importlib.import_module(module_name)
     owner, attribute = _owner(module, name)
-    value = _registry.original(module_name, name, getattr(owner, attribute, _registry.MISSING))
+    current = getattr(owner, attribute, _registry.MISSING)
+    accel = sys.modules.get("theframework.accel")  # imported once something accelerates
+    if accel is not None:
+        current = accel.original(module_name, name, current)
+    value = _registry.original(module_name, name, current)
     if value is _registry.MISSING:
         raise AttributeError("module %r has no attribute %r" % (module_name, name))
     return value
@@ -181,34 +185,50 @@ def patch_module(module_name):
     _apply(importlib.import_module(module_name))
 
 
-class _PatchOnImport:
-    """Patches a module the first time it is imported, before the importer
-    sees it. It wraps importlib's ``_find_and_load``, which CPython calls for
-    every import of a module not yet in sys.modules; sys.meta_path, the
+class _ImportHook:
+    """Hands a module to its ``apply(module)`` (a patch here, stand-ins in
+    theframework.accel) the first time it is imported, before the importer
+    sees it. It wraps importlib's ``_find_and_load``, which CPython calls
+    for every import of a module not yet in sys.modules; sys.meta_path, the
     modules' loaders and import tracebacks stay exactly python3's (the
-    wrapper is C: it adds no frame)."""
+    wrapper is C: it adds no frame). Names stay pending, so that a fresh
+    copy of a module (test.support's import_fresh_module) is handled too."""
 
-    def __init__(self, names):
+    def __init__(self):
         import _frozen_importlib
-        from theframework._core import core
         self.bootstrap = _frozen_importlib
-        self.pending = set(names)
+        self.pending = set()
+        self.appliers = {}
         self.original = _frozen_importlib._find_and_load
-        _frozen_importlib._find_and_load = core.make_find_and_load(self.original, self.pending, _apply)
+        _frozen_importlib._find_and_load = _core.make_find_and_load(self.original, self.pending, self.apply)
+
+    def apply(self, module):
+        self.appliers[module.__name__](module)
 
     def remove(self):
         self.bootstrap._find_and_load = self.original
+
+
+def _watch_imports(names, apply):
+    """Call ``apply(module)`` when a module named in ``names`` is first
+    imported."""
+    global _hook
+    if names:
+        if _hook is None:
+            _hook = _ImportHook()
+        _hook.pending.update(names)
+        _hook.appliers.update(dict.fromkeys(names, apply))
+
+
+def _unwatch_imports(names):
+    if _hook is not None:
+        _hook.pending.difference_update(names)
 
 
 #: Modules that make threads fibers; TFPYTHON_PATCH_THREADS=0 keeps OS
 #: threads (threading gets only cooperative locks and joins) while sockets
 #: stay cooperative.
 THREAD_MODULES = ("_thread", "threading", "queue")
-
-#: Modules whose hot pure-Python functions get C stand-ins that give the
-#: same results (nothing blocking in them); TFPYTHON_ACCELERATE=0 leaves
-#: them alone.
-ACCELERATED_MODULES = ("email.parser", "email.utils")
 
 
 def _off(environ, variable):
@@ -232,8 +252,8 @@ def modules_left_alone(value):
 
 
 def options_from_environment(environ):
-    """patch_all() keyword arguments from TFPYTHON_PATCH_THREADS,
-    TFPYTHON_ACCELERATE and a TFPYTHON_NO_PATCH list of modules."""
+    """patch_all() keyword arguments from TFPYTHON_PATCH_THREADS and a
+    TFPYTHON_NO_PATCH list of modules."""
     options = {}
     if _off(environ, "TFPYTHON_PATCH_THREADS"):
         options.update((name, False) for name in THREAD_MODULES)
@@ -241,8 +261,6 @@ def options_from_environment(environ):
         # block the hub: cooperative locks (shared with the OS threads),
         # joins waited for on the pool.
         options.update(threading="threading_os_threads", queue=True)
-    if _off(environ, "TFPYTHON_ACCELERATE"):
-        options.update((name, False) for name in ACCELERATED_MODULES)
     no_patch = environ.get("TFPYTHON_NO_PATCH", "0")
     if no_patch.lower() not in NO_PATCH_ALL + ("0", ""):
         options.update((name, False) for name in modules_left_alone(no_patch))
@@ -290,7 +308,6 @@ def patch_all(**modules):
 
 
 def _patch_all(modules, warn):
-    global _hook
     unknown = sorted(set(modules) - set(PATCH_MODULES))
     if unknown:
         raise TypeError("patch_all() got unexpected module names: %s" % ", ".join(map(repr, unknown)))
@@ -313,11 +330,7 @@ def _patch_all(modules, warn):
             _apply(module)
         elif not _registry.is_patched(name):
             later.append(name)
-    if later:
-        if _hook is None:
-            _hook = _PatchOnImport(later)
-        else:
-            _hook.pending.update(later)
+    _watch_imports(later, _apply)
     if events.wanted():
         pending = tuple(_hook.pending) if _hook else ()
         events.notify(events.DidPatchAll(tuple(m for m in PATCH_MODULES if _registry.is_patched(m)),
@@ -331,9 +344,13 @@ def restore():
     selectors' PollSelector._selector_cls) and its unheld module-level
     locks become python3's again; each patch definition undoes what else
     it changed (restore(module) in its file: threading's main thread, the
-    signal handlers); the import hook goes. patch_all() may follow.
-    Threads started while patched should have ended."""
+    signal handlers); the accelerators' stand-ins go (theframework.accel's
+    restore()); the import hook goes. patch_all() may follow. Threads
+    started while patched should have ended."""
     global _hook
+    accel = sys.modules.get("theframework.accel")
+    if accel is not None:
+        accel.restore()
     if _hook is not None:
         _hook.remove()
     _hook = None

@@ -4,9 +4,9 @@ of its time on); any other text goes to the original."""
 from email._policybase import compat32
 from email.message import Message
 
-from theframework._accel import accel
+import _framework_accel
 
 
-def patches(parser):
+def stand_ins(parser):
     Parser = parser.Parser
-    return {"Parser.parsestr": accel.make_parsestr(Parser.parsestr, Parser.parse, Message, compat32)}
+    return {"Parser.parsestr": _framework_accel.make_parsestr(Parser.parsestr, Parser.parse, Message, compat32)}
