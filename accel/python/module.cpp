@@ -2,8 +2,8 @@
 // that dominate request handling (http.server, http.client). Each gives
 // exactly what its original gives; for any input it does not know the
 // answer for, it calls the original with the same arguments, so results,
-// errors and tracebacks are python3's. The patches that install them are
-// pylib/theframework/monkey/email_parser.py and email_utils.py.
+// errors and tracebacks are python3's. theframework.accel installs them
+// (pylib/theframework/accel/email_parser.py and email_utils.py).
 #include "accel/python/module.hpp"
 
 #include "accel/python/counts.hpp"
