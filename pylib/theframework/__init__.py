@@ -39,15 +39,9 @@ def __dir__():
 
 def _program_started():
     """tfpython: the program's greenlet is about to run the program."""
-    import sys
     from greenlet import getcurrent
-    thread = sys.modules.get("theframework.cooperative_thread")
-    if thread is not None:
-        thread.adopt_main(getcurrent())
-    threading = sys.modules.get("threading")
-    if threading is not None:
-        from theframework.monkey import threading as patch
-        patch.adopt_main_thread(threading)
+    from theframework import main_thread
+    main_thread.adopt(getcurrent())
 
 
 def _program_finished():
@@ -61,12 +55,11 @@ def _program_finished():
 
 
 def _after_fork_in_child():
-    import sys
     from greenlet import getcurrent
     _core._after_fork_in_child()
-    thread = sys.modules.get("theframework.cooperative_thread")
-    if thread is not None and _core.get_main_greenlet() is getcurrent():
-        thread.adopt_main(getcurrent())
+    if _core.get_main_greenlet() is getcurrent():
+        from theframework import main_thread
+        main_thread.adopt_after_fork(getcurrent())
 
 
 def _start_under_launcher(patch):

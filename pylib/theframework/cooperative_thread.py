@@ -21,14 +21,8 @@ _originals = {}  # filled by install(): the _thread originals
 TIMEOUT_MAX = None
 
 
-def adopt_main(greenlet):
-    """The program's greenlet is the main thread, also when code runs on its
-    OS thread's root greenlet (at exit), as in python3."""
-    core.set_main_thread(greenlet, _originals["get_ident"]())
-
-
 #: The fiber or greenlet that is the current "thread", and its identity
-#: (its id()). C: core/thread/lock.cpp.
+#: (its id()). C: core/thread/identity.cpp.
 _current_thread_greenlet = core.thread_greenlet
 get_ident = core.get_ident
 #: Every fiber-thread's is its OS thread's (asked of the kernel once).
@@ -140,7 +134,8 @@ def install(thread_module):
     core.set_thread_originals(_originals["start_new_thread"], _originals["_set_sentinel"])
     main = core.get_main_greenlet()
     if main is not None:
-        adopt_main(main)
+        # Who the main thread is: theframework/main_thread.py.
+        core.set_main_thread(main, _originals["get_ident"]())
     global excepthook
     excepthook = make_excepthook(thread_module._excepthook, thread_module._ExceptHookArgs)
     return {

@@ -1,5 +1,6 @@
 """threading: built on the patched _thread (names it copied at import time
-are re-pointed); the program's greenlet is the main thread. A private copy
+are re-pointed); the program's greenlet is the main thread (main_thread.py
+decides it). A private copy
 of the unpatched module keeps real OS threads reachable:
 get_original("threading", "Thread") starts a real thread."""
 import sys
@@ -27,63 +28,11 @@ def _real_threading():
     return module
 
 
-def adopt_main_thread(threading):
-    """The main thread is the program's greenlet, whoever imported threading.
-    Before there is one (plain python3 patching after importing threading),
-    it is the greenlet running on the main OS thread, as the patched
-    get_ident() says there: threading._shutdown() at exit must know it."""
-    from theframework import cooperative_thread as ct
-    from theframework._core import core
-    main = core.get_main_greenlet()
-    main_thread = threading._main_thread
-    if main is not None:
-        ident = id(main)
-    elif main_thread._ident == ct._originals["get_ident"]():
-        ident = ct.get_ident()
-    else:
-        return
-    if main_thread._ident == ident:
-        return
-    with threading._active_limbo_lock:
-        threading._active.pop(main_thread._ident, None)
-        main_thread._ident = ident
-        threading._active[ident] = main_thread
-    # Its lock was tied to the greenlet that imported threading; the main
-    # thread's stays held until threading._shutdown() at exit.
-    lock = ct.allocate_lock()
-    lock.acquire()
-    _replace_tstate_lock(threading, main_thread, lock)
-
-
-def _replace_tstate_lock(threading, thread, lock):
-    # python3 keeps a non-daemon thread's lock in _shutdown_locks too (the
-    # main thread's, released first thing in _shutdown): the old one left
-    # there, held for ever, would hang the exit.
-    with threading._shutdown_locks_lock:
-        if thread._tstate_lock in threading._shutdown_locks:
-            threading._shutdown_locks.discard(thread._tstate_lock)
-            threading._shutdown_locks.add(lock)
-    thread._tstate_lock = lock
-
-
 def restore(threading):
-    """After the originals are back: the main thread is python3's again (its
-    identity, and a held lock of _thread's kind that _shutdown releases)."""
-    import _thread
+    """After the originals are back: the main thread is python3's again."""
+    from theframework import main_thread
     sys.modules.pop("theframework._real_threading", None)
-    main_thread = threading._main_thread
-    ident = _thread.get_ident()
-    with threading._active_limbo_lock:
-        if threading._active.get(main_thread._ident) is main_thread and main_thread._ident != ident:
-            del threading._active[main_thread._ident]
-            main_thread._ident = ident
-            threading._active[ident] = main_thread
-    lock = main_thread._tstate_lock
-    if lock is not None and not isinstance(lock, _thread.LockType):
-        real = _thread.allocate_lock()
-        if lock.locked():
-            real.acquire()
-        _replace_tstate_lock(threading, main_thread, real)
+    main_thread.restore_in_threading(threading)
 
 
 def patches(threading):
@@ -100,7 +49,8 @@ def patches(threading):
     _registry.remember_alternate("threading", "Timer", real.Timer)
     sys.modules["theframework._real_threading"] = real
 
-    adopt_main_thread(threading)
+    from theframework import main_thread
+    main_thread.adopt_in_threading(threading)
     return {
         "_start_new_thread": ct.start_new_thread,
         "_allocate_lock": ct.allocate_lock,
