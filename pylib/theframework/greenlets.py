@@ -16,13 +16,15 @@ def _next_name():
     return "Greenlet-%d" % _counter
 
 
-class Greenlet(greenlet):
+class Greenlet(_core.task_base()):
     """A greenlet started by spawn(): its result, its exception, and joins."""
 
-    # Slots: no per-greenlet dict (a greenlet still takes attributes of its
-    # own, in greenlet's dict, made only when used).
-    __slots__ = ("_function", "_args", "_kwargs", "_name", "value", "_exception",
-                 "_joiners", "_kill_before_start")
+    # The state (_function, _args, _kwargs, _name, value, _exception,
+    # _joiners, _kill_before_start) is in slots of the C-made base class,
+    # which the C side reads by offset (core/task/spawn.cpp). No per-greenlet
+    # dict: a greenlet still takes attributes of its own, in greenlet's
+    # dict, made only when used.
+    __slots__ = ()
 
     def __init__(self, function, args=(), kwargs=None, name=None):
         greenlet.__init__(self, None, _core.get_hub_greenlet())

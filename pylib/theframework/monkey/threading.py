@@ -31,7 +31,9 @@ def _real_threading():
 def restore(threading):
     """After the originals are back: the main thread is python3's again."""
     from theframework import main_thread
+    from theframework._core import core
     sys.modules.pop("theframework._real_threading", None)
+    core.set_dummy_threads(None, None)
     main_thread.restore_in_threading(threading)
 
 
@@ -51,6 +53,8 @@ def patches(threading):
 
     from theframework import main_thread
     main_thread.adopt_in_threading(threading)
+    from theframework._core import core
+    core.set_dummy_threads(threading._active, threading._DummyThread)  # a Greenlet's end forgets its own
     return {
         "_start_new_thread": ct.start_new_thread,
         "_allocate_lock": ct.allocate_lock,
