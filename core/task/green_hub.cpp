@@ -293,11 +293,11 @@ void GreenHub::run_ready() {
         break;
       }
       case Ready::Kind::kSwitch:
-        track_before_start(item.target.get());
+        Task::about_to_start(item.target.get());
         if (!Task::is_dead(item.target.get())) resume(item.target.get(), item.arg.get(), nullptr);
         break;
       case Ready::Kind::kThrow:
-        track_before_start(item.target.get());
+        Task::about_to_start(item.target.get());
         if (!Task::is_dead(item.target.get())) resume(item.target.get(), nullptr, item.arg.get());
         break;
       case Ready::Kind::kCall: {

@@ -278,7 +278,6 @@ class GreenHub final : public hub::Loop::Events {
   // back belonged to a fiber (see call_greenlet_for_fiber) and went to it.
   bool hand_back_to_fiber(PyObject* greenlet, PyRef& result);
   void report_child_error(PyObject* context, const char* header);
-  static void track_before_start(PyObject* greenlet);
   void deliver_signal_error();
   bool deadlocked();
   // The fibers' stack region for a hub whose loop runs at `here`; false

@@ -7,8 +7,7 @@
 #include <cstdint>
 #include <ctime>
 
-#include "core/task/fiber.hpp"
-#include "core/task/greenlet_api.hpp"
+#include "core/task/task.hpp"
 #include "hub/timer_heap.hpp"
 
 namespace tf::core {
@@ -35,10 +34,5 @@ inline hub::Clock::time_point deadline_after(double seconds) {
          std::chrono::duration_cast<hub::Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
-// A task is a greenlet or a fiber-thread.
-struct Task {
-  static bool is_fiber(PyObject* task) { return fiber::check(task); }
-  static bool is_dead(PyObject* task) { return is_fiber(task) ? fiber::is_dead(task) : greenlet::is_dead(task); }
-};
 
 }  // namespace tf::core

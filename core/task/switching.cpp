@@ -52,13 +52,6 @@ void GreenHub::after_switch_back(PyObject* greenlet, PyRef result) {
   report_child_error(greenlet, "Exception in greenlet");
 }
 
-void GreenHub::track_before_start(PyObject* greenlet) {
-  if (fiber::check(greenlet)) return;  // never tracked (fiber.cpp)
-  // spawn() leaves a queued greenlet untracked by the cycle collector (the
-  // ready queue keeps it alive); from its start on it may be part of cycles.
-  if (!greenlet::is_started(greenlet) && !PyObject_GC_IsTracked(greenlet)) PyObject_GC_Track(greenlet);
-}
-
 // The one place where the two kinds of task part: a fiber-thread is resumed
 // on the shared stack, a greenlet switched to (or thrown into) by greenlet.
 // Either way the task runs until it parks, ends or comes back to the hub.
@@ -110,17 +103,11 @@ bool GreenHub::end_wait_with(uint64_t waiter, PyObject* task, PyObject* exceptio
   return true;
 }
 
-void GreenHub::schedule_switch(PyObject* greenlet, PyObject* args) {
-  if (fiber::check(greenlet)) {
-    ready_.push_back(Ready{Ready::Kind::kSwitch, 0, PyRef::borrow(greenlet), {}});
-    return;
-  }
-  // Until it starts, a new greenlet is kept alive by the ready queue: it
-  // cannot be garbage, so the cycle collector need not traverse it (100,000
-  // queued greenlets made every collection during a burst slow). run_ready
-  // tracks it again just before it starts.
-  if (!greenlet::is_started(greenlet) && PyObject_GC_IsTracked(greenlet)) PyObject_GC_UnTrack(greenlet);
-  ready_.push_back(Ready{Ready::Kind::kSwitch, 0, PyRef::borrow(greenlet), PyRef::borrow(args)});
+void GreenHub::schedule_switch(PyObject* task, PyObject* args) {
+  Task::queued_before_start(task);
+  // A fiber-thread takes no switch arguments.
+  PyRef switch_args = Task::is_fiber(task) ? PyRef() : PyRef::borrow(args);
+  ready_.push_back(Ready{Ready::Kind::kSwitch, 0, PyRef::borrow(task), std::move(switch_args)});
 }
 
 void GreenHub::schedule_throw(PyObject* greenlet, PyObject* exception) {
@@ -128,7 +115,7 @@ void GreenHub::schedule_throw(PyObject* greenlet, PyObject* exception) {
 }
 
 void GreenHub::throw_soon(PyObject* greenlet, PyObject* exception) {
-  if (fiber::check(greenlet)) {
+  if (Task::is_fiber(greenlet)) {
     // A parked thread's wait ends with it, in its turn, as the main
     // greenlet's does below.
     fiber::ThreadFiber* f = fiber::as(greenlet);

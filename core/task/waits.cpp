@@ -108,7 +108,7 @@ inline bool GreenHub::suspend_fiber() {
   bool resumed;
   stack_chunks::note_parking();
   PyObject* task = waiters_.find(name)->value.task.get();  // begin_wait's answer
-  if (fiber::check(task)) {
+  if (Task::is_fiber(task)) {
     resumed = suspend_fiber();
   } else {
     parked_greenlet_ = task;
