@@ -19,6 +19,7 @@
 #include "hub/backend.hpp"
 #include "core/module.hpp"
 #include "core/py_ref.hpp"
+#include "core/recursion_depth.hpp"
 #include "launcher/cpython_internals.hpp"
 #include "launcher/pylib_path.hpp"
 #include "launcher/run_target.hpp"
@@ -103,11 +104,11 @@ PyObject* program_entry(PyObject*, PyObject*) {
   call_framework_hook("_program_started");
   // The program starts at recursion depth 0, as under python3: the calls
   // that brought us into this greenlet must not use up the user's limit.
-  PyThreadState* ts = PyThreadState_Get();
-  int depth = ts->recursion_limit - ts->recursion_remaining;
-  ts->recursion_remaining = ts->recursion_limit;
-  int exitcode = tf::launcher::run_program();
-  ts->recursion_remaining = ts->recursion_limit - depth;
+  int exitcode;
+  {
+    tf::core::recursion::DepthScope depth(PyThreadState_Get(), 0);
+    exitcode = tf::launcher::run_program();
+  }
   // As python3 does at exit (before atexit handlers): wait for the
   // non-daemon threads, which are greenlets of this hub.
   call_framework_hook("_program_finished");
