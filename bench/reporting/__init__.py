@@ -1,0 +1,2 @@
+"""The parts of bench/report.py: one module per section, the charts, the
+formatting."""
