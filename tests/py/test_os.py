@@ -1,11 +1,24 @@
-"""os.system, os.wait, os.waitpid(-1 / a process group), os.wait3/wait4
-and signal.pause() wait on the hub, with python3's results."""
+"""os under the hub (monkey/os.py, cooperative_os.py): os.write on pipes,
+the wait family (waitpid, wait, wait3, wait4) and os.system wait on the
+hub, with python3's results and errors."""
 import json
+import os
 import subprocess
 
 import pytest
 
 from conftest import MAX_TICK_GAP, PYTHON, TICKER, run_tfpython
+
+
+def test_os_write_to_a_read_end_fails_at_once_like_python3(in_hub):
+    r, w = os.pipe()
+    try:
+        with pytest.raises(OSError) as err:
+            os.write(r, b"x")
+        assert err.value.errno == 9  # EBADF, not a wait that never ends
+    finally:
+        os.close(r)
+        os.close(w)
 
 
 @pytest.mark.parametrize("call", [
@@ -72,37 +85,3 @@ print(events)
     ours = run_tfpython(code)
     theirs = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True)
     assert ours.stdout == theirs.stdout and ours.stderr == theirs.stderr
-
-
-def test_signal_pause_returns_after_a_handler_and_the_hub_runs_meanwhile():
-    r = run_tfpython(TICKER + """
-import json, os, signal, threading, time
-got = []
-signal.signal(signal.SIGUSR1, lambda signum, frame: got.append(signum))
-threading.Thread(target=lambda: (time.sleep(0.3), os.kill(os.getpid(), signal.SIGUSR1))).start()
-ticker_start()
-result = signal.pause()
-print(json.dumps([result, got, ticker_stop()]))
-""")
-    assert r.returncode == 0, r.stderr
-    result, got, (ticks, gap) = json.loads(r.stdout.splitlines()[-1])
-    assert result is None and got == [10]
-    assert ticks >= 10 and gap <= MAX_TICK_GAP, (ticks, gap)
-
-
-def test_server_thread_then_signal_pause_serves_requests():
-    # The common program: start the server thread, then pause() in main.
-    r = run_tfpython("""
-import http.server, os, signal, socketserver, threading, urllib.request
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-def client():
-    with urllib.request.urlopen("http://127.0.0.1:%d/" % server.server_port) as resp:
-        print("status", resp.status)
-    os.kill(os.getpid(), signal.SIGTERM)
-signal.signal(signal.SIGTERM, lambda *a: print("stopping"))
-threading.Thread(target=client).start()
-signal.pause()
-print("paused until the handler ran")
-""", timeout=30)
-    assert r.stdout == "status 200\nstopping\npaused until the handler ran\n", r.stderr
