@@ -87,7 +87,8 @@ def make_write(original):
 def _wait_for_child(pid, options):
     """Until a child in waitpid's set for ``pid`` can be waited for: a thread
     of the hub's pool blocks in waitid() with WNOWAIT (nothing is reaped;
-    there is no fd for "any child") while the greenlet waits on the hub."""
+    there is no fd for "any child") while the calling thread or greenlet
+    waits on the hub."""
     if pid > 0:
         idtype, ident = _os.P_PID, pid
     elif pid == -1:
