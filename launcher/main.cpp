@@ -1,10 +1,15 @@
 // tfpython: python3's command line, with the program run in a greenlet
-// driven by the io_uring hub. The order of start-up is the design's:
+// driven by the hub (on io_uring, or on epoll where the system refuses
+// io_uring): the program's greenlet is the main thread, and the threads it
+// starts are fiber-threads on the same hub. main() follows CPython 3.11's
+// Modules/main.c (Py_BytesMain -> pymain_main -> pymain_init, Py_RunMain).
+// The order of start-up is the design's:
 //   1. PyConfig from argv by CPython's own parser;
 //   2. _framework_core and _framework_accel registered as builtin modules;
 //   3. the interpreter initialised;
 //   4. greenlet and theframework imported, the patches installed;
-//   5. the program run in the hub's target greenlet;
+//   5. the program run in the hub's target greenlet (a child of the root
+//      greenlet, which becomes the hub and runs the loop);
 //   6. the interactive prompt, if any, on the root greenlet;
 //   7. python3's exit status.
 #include <Python.h>
@@ -28,11 +33,15 @@ namespace {
 
 using tf::core::PyRef;
 
+// pymain_exit_error(), with pymain_main()'s exit for an exit status (-h, -V
+// and usage errors).
 [[noreturn]] void exit_on_status(PyStatus status) {
   if (PyStatus_IsExit(status)) std::exit(status.exitcode);
   Py_ExitStatusException(status);
 }
 
+// pymain_init(), with our builtin modules registered before
+// Py_InitializeFromConfig.
 void initialise(int argc, char** argv) {
   PyPreConfig preconfig;
   PyPreConfig_InitPythonConfig(&preconfig);
@@ -109,8 +118,9 @@ PyObject* program_entry(PyObject*, PyObject*) {
     tf::core::recursion::DepthScope depth(PyThreadState_Get(), 0);
     exitcode = tf::launcher::run_program();
   }
-  // As python3 does at exit (before atexit handlers): wait for the
-  // non-daemon threads, which are greenlets of this hub.
+  // As python3 does at exit (wait_for_thread_shutdown() in Py_FinalizeEx,
+  // before atexit handlers): wait for the non-daemon threads, which are
+  // fiber-threads of this hub, so the wait is done inside it.
   call_framework_hook("_program_finished");
   return PyLong_FromLong(exitcode);
 }
@@ -118,6 +128,7 @@ PyObject* program_entry(PyObject*, PyObject*) {
 PyMethodDef g_program_def = {"__tfpython_program__", program_entry, METH_NOARGS, nullptr};
 
 // Runs the program in the hub's target greenlet; python3's exit code.
+// (With run_interactive() after it, what pymain_run_python() does.)
 int run_in_hub() {
   PyRef core = PyRef::steal(PyImport_ImportModule("_framework_core"));
   PyRef run = core ? PyRef::steal(PyObject_GetAttrString(core.get(), "run")) : PyRef();
@@ -137,6 +148,8 @@ int run_in_hub() {
 
 }  // namespace
 
+// pymain_main() and Py_RunMain(): initialise, run the program (here in the
+// hub, then the prompt), Py_FinalizeEx (120 if it fails), exit_sigint().
 int main(int argc, char** argv) {
   initialise(argc, argv);
   choose_backend();

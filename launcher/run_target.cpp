@@ -19,15 +19,19 @@ using core::PyRef;
 
 namespace {
 
+// The interpreter's live config, as pymain_run_python() takes it
+// (python3's main() adjusts `inspect` on it the same way).
 PyConfig* interpreter_config() {
-  // python3's main() adjusts `inspect` on the live config the same way.
   return const_cast<PyConfig*>(_PyInterpreterState_GetConfig(PyInterpreterState_Get()));
 }
 
+// config_run_code(): -c, -m or a file was given.
 bool runs_code(const PyConfig* c) { return c->run_command || c->run_module || c->run_filename; }
 
+// stdin_is_interactive(): stdin is a terminal, or -i.
 bool stdin_is_interactive(const PyConfig* c) { return isatty(fileno(stdin)) || c->interactive; }
 
+// pymain_set_inspect().
 void set_inspect(PyConfig* c, int inspect) {
   c->inspect = inspect;
   _Py_COMP_DIAG_PUSH
@@ -36,7 +40,8 @@ void set_inspect(PyConfig* c, int inspect) {
   _Py_COMP_DIAG_POP
 }
 
-// Reports the pending exception like python3 and returns its exit code.
+// pymain_exit_err_print() (pymain_err_print() with the code returned):
+// reports the pending exception like python3 and returns its exit code.
 // SystemExit is handled without exiting: the hub still has to stop and the
 // interpreter to finalise on the root greenlet.
 int report_error() {
@@ -46,6 +51,8 @@ int report_error() {
   return 1;
 }
 
+// flush_io() of Python/pythonrun.c: sys.stderr and sys.stdout flushed, the
+// pending exception kept.
 void flush_io() {
   PyObject *type, *value, *tb;
   PyErr_Fetch(&type, &value, &tb);
@@ -59,11 +66,14 @@ void flush_io() {
   PyErr_Restore(type, value, tb);
 }
 
+// __main__'s dict (borrowed), as PyRun_SimpleStringFlags() finds it.
 PyObject* main_dict() {
   PyObject* m = PyImport_AddModule("__main__");
   return m ? PyModule_GetDict(m) : nullptr;
 }
 
+// pymain_run_command(): PyRun_SimpleStringFlags() with PyCF_IGNORE_COOKIE,
+// but the error reported by report_error() (SystemExit not exiting).
 int run_command(const wchar_t* command) {
   PyRef unicode = PyRef::steal(PyUnicode_FromWideChar(command, -1));
   if (!unicode) {
@@ -85,6 +95,7 @@ int run_command(const wchar_t* command) {
   return 0;
 }
 
+// pymain_run_module(): runpy._run_module_as_main(name, set_argv0).
 int run_module(const wchar_t* name, int set_argv0) {
   PyRef runpy = PyRef::steal(PyImport_ImportModule("runpy"));
   if (!runpy) {
@@ -109,8 +120,9 @@ int run_module(const wchar_t* name, int set_argv0) {
   return 0;
 }
 
-// python3 runs a compiled file when its name ends in .pyc, or (for a file
-// it may rewind) when it starts with the magic number's first two bytes.
+// maybe_pyc_file() of Python/pythonrun.c: python3 runs a compiled file when
+// its name ends in .pyc, or (for a file it may rewind) when it starts with
+// the magic number's first two bytes.
 bool looks_like_pyc(FILE* fp, PyObject* filename, bool closeit) {
   PyRef ext = PyRef::steal(PyUnicode_FromString(".pyc"));
   if (ext && PyUnicode_Tailmatch(filename, ext.get(), 0, PY_SSIZE_T_MAX, +1) == 1) return true;
@@ -123,8 +135,9 @@ bool looks_like_pyc(FILE* fp, PyObject* filename, bool closeit) {
   return pyc;
 }
 
-// The code object of a .pyc (magic, three header words, then marshal
-// data), evaluated in `d`; python3's messages for a bad file. Closes fp.
+// run_pyc_file() of Python/pythonrun.c: the code object of a .pyc (magic,
+// three header words, then marshal data), evaluated in `d`; python3's
+// messages for a bad file. Closes fp.
 PyObject* run_pyc(FILE* fp, PyObject* d) {
   PyRef code;
   if (PyMarshal_ReadLongFromFile(fp) != PyImport_GetMagicNumber()) {
@@ -147,9 +160,10 @@ PyObject* run_pyc(FILE* fp, PyObject* d) {
   return PyEval_EvalCode(code.get(), d, d);
 }
 
-// _PyRun_SimpleFileObject without its PyErr_Print: __file__, __cached__ and
-// __loader__ as python3 sets them, then the source (or a .pyc's code) runs
-// in __main__.
+// _PyRun_SimpleFileObject() of Python/pythonrun.c (what PyRun_AnyFileExFlags
+// calls for a file that is not interactive) without its PyErr_Print:
+// __file__, __cached__ and __loader__ as python3 sets them, then the source
+// (or a .pyc's code) runs in __main__.
 int run_main_file(FILE* fp, PyObject* filename, bool closeit) {
   PyObject* d = main_dict();
   if (!d) return report_error();
@@ -210,6 +224,9 @@ done:
   return code;
 }
 
+// pymain_run_file() and pymain_run_file_obj(): open the script (python3's
+// messages and status 2 when it cannot be), -x, a directory refused, the
+// pending calls (SIGINT), then run_main_file().
 int run_file(const PyConfig* config) {
   PyRef filename = PyRef::steal(PyUnicode_FromWideChar(config->run_filename, -1));
   if (!filename) return report_error();
@@ -247,6 +264,8 @@ int run_file(const PyConfig* config) {
   return run_main_file(fp, filename.get(), true);
 }
 
+// pymain_run_stdin() when stdin is not interactive: stdin read as a file.
+// (The interactive part, the prompt, is in run_interactive().)
 int run_stdin_as_file() {
   if (Py_MakePendingCalls() == -1) return report_error();
   if (PySys_Audit("cpython.run_stdin", nullptr) < 0) return report_error();
@@ -254,8 +273,8 @@ int run_stdin_as_file() {
   return run_main_file(stdin, name.get(), false);
 }
 
-// A directory or zip file with __main__.py is run as a package: its path
-// (returned in *path) goes first on sys.path.
+// pymain_get_importer(): a directory or zip file with __main__.py is run as
+// a package: its path (returned in *path) goes first on sys.path.
 bool find_main_importer(const wchar_t* filename, PyRef* path, int* exitcode) {
   PyRef path0 = PyRef::steal(PyUnicode_FromWideChar(filename, -1));
   PyRef importer = path0 ? PyRef::steal(PyImport_GetImporter(path0.get())) : PyRef();
@@ -268,6 +287,7 @@ bool find_main_importer(const wchar_t* filename, PyRef* path, int* exitcode) {
   return true;
 }
 
+// pymain_sys_path_add_path0(): sys.path.insert(0, path0).
 int prepend_sys_path(PyObject* path0) {
   PyObject* sys_path = PySys_GetObject("path");
   if (!sys_path || !PyList_Check(sys_path)) {
@@ -277,6 +297,7 @@ int prepend_sys_path(PyObject* path0) {
   return PyList_Insert(sys_path, 0, path0);
 }
 
+// pymain_import_readline(): readline and rlcompleter for a prompt to come.
 void import_readline(const PyConfig* c) {
   if (c->isolated) return;
   if (!c->inspect && runs_code(c)) return;
@@ -287,6 +308,7 @@ void import_readline(const PyConfig* c) {
   }
 }
 
+// pymain_header(): the version banner of the interactive prompt.
 void print_header(const PyConfig* c) {
   if (c->quiet) return;
   if (!c->verbose && (runs_code(c) || !stdin_is_interactive(c))) return;
@@ -297,6 +319,8 @@ void print_header(const PyConfig* c) {
   }
 }
 
+// pymain_run_interactive_hook(): sys.__interactivehook__ (site's readline
+// set-up); true when its error means the program ends with *exitcode.
 bool run_interactive_hook(int* exitcode) {
   PyObject* hook = PySys_GetObject("__interactivehook__");
   if (!hook) return false;
@@ -314,6 +338,8 @@ bool run_interactive_hook(int* exitcode) {
   return false;
 }
 
+// pymain_run_startup(): the PYTHONSTARTUP file before the first prompt;
+// true when its error means the program ends with *exitcode.
 bool run_startup_file(const PyConfig* c, int* exitcode) {
   const char* startup = c->use_environment ? getenv("PYTHONSTARTUP") : nullptr;
   if (!startup || !*startup) return false;
@@ -340,9 +366,10 @@ bool run_startup_file(const PyConfig* c, int* exitcode) {
 
 bool g_prompt_pending = false;  // stdin is a terminal and nothing else ran
 
-// The hub runs beside the prompt (on the root greenlet, where exit() may end
-// the process), and the prompt waits for input on it: threads and greenlets
-// keep running meanwhile. Without it the prompt still works, blocking.
+// Ours (python3 has no counterpart): the hub runs beside the prompt (on the
+// root greenlet, where exit() may end the process), and the prompt waits for
+// input on it: threads and greenlets keep running meanwhile. Without it the
+// prompt still works, blocking.
 void run_hub_beside_prompt() {
   PyRef core = PyRef::steal(PyImport_ImportModule("_framework_core"));
   for (const char* step : {"run_hub_beside", "prompt_waits_on_hub"}) {
@@ -361,6 +388,10 @@ void run_hub_beside_prompt() {
 
 }  // namespace
 
+// pymain_run_python() up to the run itself: the importer of a package,
+// readline, sys.path[0] (_PyPathConfig_ComputeSysPath0, see sys_path0.cpp),
+// the header, then -c, -m, a package, a file or stdin. A prompt is only
+// noted here: it runs later on the root greenlet (run_interactive()).
 int run_program() {
   PyConfig* config = interpreter_config();
   int exitcode = 0;
@@ -397,6 +428,8 @@ int run_program() {
   return run_stdin_as_file();
 }
 
+// The interactive part of pymain_run_stdin() (for a prompt noted by
+// run_program()), then pymain_repl(): -i or PYTHONINSPECT after the program.
 void run_interactive(int* exitcode) {
   PyConfig* config = interpreter_config();
   PyCompilerFlags cf = _PyCompilerFlags_INIT;
@@ -428,8 +461,9 @@ void run_interactive(int* exitcode) {
   *exitcode = PyRun_AnyFileFlags(stdin, "<stdin>", &cf) != 0;
 }
 
+// exit_sigint(): dying by the signal lets the parent shell see 130 and stop
+// a script.
 int exit_by_sigint() {
-  // Dying by the signal lets the parent shell see 130 and stop a script.
   if (PyOS_setsig(SIGINT, SIG_DFL) == SIG_ERR) {
     std::perror("signal");
   } else {

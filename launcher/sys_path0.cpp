@@ -8,6 +8,8 @@
 
 namespace tf::launcher {
 
+// _PyPathConfig_ComputeSysPath0() of CPython 3.11's Python/pathconfig.c,
+// for Linux only (no Windows drive or separator cases).
 int compute_sys_path0(const PyWideStringList& argv, PyObject** path0_out) {
   if (argv.length == 0) return 0;
   const wchar_t* argv0 = argv.items[0];

@@ -1,5 +1,6 @@
-// sys.path[0] as python3 3.11 computes it from argv (the logic of
-// Python/pathconfig.c, which Debian's libpython does not export).
+// sys.path[0] as python3 3.11 computes it from argv: the logic of
+// _PyPathConfig_ComputeSysPath0() in Python/pathconfig.c, which Debian's
+// libpython does not export.
 #pragma once
 
 #include <Python.h>

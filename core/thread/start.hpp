@@ -1,5 +1,5 @@
 // Threads inside the hub: what _thread.start_new_thread starts once _thread
-// is patched is a fiber (green_fiber.hpp). Starting one, its sentinel lock
+// is patched is a fiber (core/task/fiber.hpp). Starting one, its sentinel lock
 // (what Thread.join waits for) and the body it runs are C: a thread costs a
 // fiber, not a Python frame of ours, and a parked thread keeps a small
 // frame-stack chunk, not a page.

@@ -1,11 +1,11 @@
-"""theframework: greenlets on an io_uring hub, patches that make the
-blocking standard library cooperative (``monkey``), and C stand-ins for
-hot pure-Python stdlib functions (``accel``).
+"""theframework: greenlets and fiber-threads on a hub (io_uring, or epoll),
+patches that make the blocking standard library cooperative (``monkey``),
+and C stand-ins for hot pure-Python stdlib functions (``accel``).
 
-Inside ``tfpython`` the program runs in a greenlet driven by the hub, and
-its threads are fibers of that hub; the user API below is what programs
-call directly. Its parts are imported on first use, so that starting
-tfpython costs no more than it must.
+Inside ``tfpython`` the program runs in a greenlet driven by the hub and
+its threads are fiber-threads on the same hub; the user API below is what
+programs call directly. Its parts are imported on first use, so that
+starting tfpython costs no more than it must.
 """
 from theframework._core import core as _core
 
@@ -46,7 +46,7 @@ def _program_started():
 
 def _program_finished():
     """tfpython: the program is done; as python3 does at exit, wait for the
-    non-daemon threads (fibers of this hub, so inside the hub)."""
+    non-daemon threads (fiber-threads here, so inside the hub)."""
     import sys
     for name in ("threading", "theframework._real_threading"):
         threading = sys.modules.get(name)

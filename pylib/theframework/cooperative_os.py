@@ -3,16 +3,18 @@ commands without blocking the hub.
 
 os.read/os.write wait for readiness on the ring first (a regular file is
 always ready, so files cost one extra check only when the fd would block).
-os.waitpid for one child waits on a pidfd (kernel >= 5.3) becoming readable;
-waits for any child (wait, wait3, waitpid(-1) or of a process group, and
-wait4 with those, or for stops) try with WNOHANG and otherwise wait for a
-pool thread's waitid(WNOWAIT). os.system runs the shell with the wait on
-the hub (shell_command.cpp). Outside the hub, and with WNOHANG, the
-originals are called unchanged.
+os.waitpid for one child tries with WNOHANG (a process that is not our
+child gets python3's ChildProcessError), then waits on a pidfd (kernel >=
+5.3) becoming readable; waits for any child (wait, wait3, waitpid(-1) or
+of a process group, and wait4 with those, or for stops) try with WNOHANG
+and otherwise wait for a pool thread's waitid(WNOWAIT). os.system runs
+the shell with the wait on the hub (core/os/system.cpp). Outside the hub,
+and with WNOHANG, the originals are called unchanged.
 """
 import os as _os
 import sys as _sys
 from fcntl import F_GETFL as _F_GETFL, fcntl as _fcntl
+from operator import index as _index
 
 from theframework._core import core
 
@@ -28,15 +30,25 @@ def _flags(fd):
         return None
 
 
-def _blocking(fd):
-    flags = _flags(fd)
-    return flags is not None and not flags & _os.O_NONBLOCK
+def _positive(length):
+    """A length read() takes (a Py_ssize_t) and that is not 0."""
+    try:
+        return 0 < _index(length) <= _sys.maxsize
+    except TypeError:
+        return False
 
 
 def make_read(original):
     def read(fd, length, /):
-        if _hub_is_running() and _blocking(fd):
-            core.wait_readable(fd)
+        flags = _flags(fd) if _hub_is_running() else None
+        # Not cooperative: outside the hub, a bad, non-blocking or write-only
+        # fd (the write end of a pipe never reports POLLIN; its read fails
+        # at once under python3), and a length that is not positive (0
+        # returns b"" at once; a bad one gets python3's error).
+        if (flags is None or flags & _os.O_NONBLOCK or flags & _os.O_ACCMODE == _os.O_WRONLY
+                or not _positive(length)):
+            return original(fd, length)
+        core.wait_readable(fd)
         return original(fd, length)
     read.__doc__ = original.__doc__
     return read
@@ -50,7 +62,15 @@ def make_write(original):
         # write fails at once under python3).
         if flags is None or flags & _os.O_NONBLOCK or flags & _os.O_ACCMODE == _os.O_RDONLY:
             return original(fd, data)
-        view = memoryview(data).cast("B")
+        try:
+            view = memoryview(data)
+        except TypeError:
+            return original(fd, data)  # not a buffer: python3's TypeError
+        # Nothing to write returns 0 at once, even to a full pipe; a buffer
+        # that is not C-contiguous gets python3's BufferError.
+        if not view.nbytes or not view.c_contiguous:
+            return original(fd, data)
+        view = view.cast("B")
         total = 0
         # A blocking write to a pipe writes everything; so do we, in pieces
         # that fit once the pipe reports room (PIPE_BUF is atomic).
@@ -67,7 +87,8 @@ def make_write(original):
 def _wait_for_child(pid, options):
     """Until a child in waitpid's set for ``pid`` can be waited for: a thread
     of the hub's pool blocks in waitid() with WNOWAIT (nothing is reaped;
-    there is no fd for "any child") while the greenlet waits on the hub."""
+    there is no fd for "any child") while the calling thread or greenlet
+    waits on the hub."""
     if pid > 0:
         idtype, ident = _os.P_PID, pid
     elif pid == -1:
@@ -108,6 +129,12 @@ def make_waitpid(original):
             return original(pid, options)
         if pid <= 0 or options & state_changes or pidfd_open is None:
             return _wait_any(lambda flags: original(pid, flags), pid, options)
+        # Not a child of ours: python3's ChildProcessError at once (a pidfd
+        # opens for any process, and would wait for a stranger to end).
+        # A child that has ended is reaped here.
+        result = original(pid, options | _os.WNOHANG)
+        if result[0]:
+            return result
         try:
             pidfd = pidfd_open(pid)
         except OSError:

@@ -2,7 +2,7 @@
 
 Readiness is first checked with the original call and a zero timeout (which
 also gives python3's exact errors for bad input). Only if nothing is ready
-does the greenlet wait: one poll per fd on the ring, all owned by one
+does the caller wait: one poll per fd on the ring, all owned by one
 waiter, the rest cancelled at the first completion; then the original
 call with a zero timeout collects everything that is ready. No polling
 loop anywhere. A poll object (and so a selector) shared between threads

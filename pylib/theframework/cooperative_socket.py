@@ -5,8 +5,8 @@ It derives from the standard library's ``socket.socket`` (so isinstance,
 ``_framework_core.SocketBase`` first in its bases: recv, recv_into, send,
 sendall and _accept are C++ there (the hot path). The colder methods below
 try the call with MSG_DONTWAIT and wait on the ring on EAGAIN, through
-``core.sock_io``. Outside a hub-driven greenlet, and on non-blocking
-sockets, every method is the original.
+``core.sock_io``. Outside the hub, and on non-blocking sockets, every
+method is the original.
 """
 import _socket
 
@@ -110,7 +110,7 @@ def make_socket_class(std_socket):
         def _real_close(self, _ss=_C):
             fd = _C.fileno(self)
             if fd >= 0 and _hub_is_running():
-                core.fd_closing(fd)  # wake the greenlets waiting on it first
+                core.fd_closing(fd)  # wake the threads and greenlets waiting on it first
             _ss.close(self)
 
     for name, value in vars(socket).items():

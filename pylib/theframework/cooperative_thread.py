@@ -7,8 +7,8 @@ its ident is ``id(fiber)``; code in a greenlet has ``id(greenlet)``. Both are
 unique among live threads and stable for the thread's life.
 
 Locks also work with real OS threads (the escape hatch): a real thread
-blocks on an original lock of its own, and a greenlet it must wake is woken
-through the hub's eventfd.
+blocks on an original lock of its own, and a fiber-thread or greenlet it
+must wake is woken through the hub's eventfd.
 """
 import sys
 
@@ -30,7 +30,8 @@ get_native_id = core.get_native_id
 
 
 #: The cooperative _thread.lock (C, core/thread/lock.cpp): a held lock
-#: parks the greenlet; a real OS thread blocks on an OS lock of its own.
+#: parks the fiber-thread or greenlet; a real OS thread blocks on an OS
+#: lock of its own.
 LockType = core.LockType
 allocate_lock = core.allocate_lock
 

@@ -15,7 +15,7 @@ from theframework._core import core as _core
 # set() writes the flag before it looks for the Condition, and a waiter
 # reads the flag under the Condition's lock after making it; so a set()
 # that finds no Condition always comes before the flag is read there, and
-# no wake-up is lost, with greenlets or real threads.
+# no wake-up is lost, with fiber-threads, greenlets or real threads.
 
 
 class Event:
@@ -130,7 +130,8 @@ class Event:
 
 
 Event.__module__ = "threading"
-_make_cond_lock = _core.allocate_lock()  # parks a greenlet, blocks a real thread
+# Parks a fiber-thread or greenlet, blocks a real thread.
+_make_cond_lock = _core.allocate_lock()
 
 
 # ------------------------------------------------------- Thread internals --

@@ -1,7 +1,7 @@
 """Name resolution off the hub: the blocking resolver functions run on the
-hub's thread pool while the calling greenlet waits on the eventfd. Numeric
-addresses are answered at once, without a thread. Errors are python3's
-(socket.gaierror, socket.herror), raised in the calling greenlet."""
+hub's thread pool while the calling thread or greenlet waits on the
+eventfd. Numeric addresses are answered at once, without a thread. Errors
+are python3's (socket.gaierror, socket.herror), raised in the caller."""
 import _socket
 from operator import index as _index
 

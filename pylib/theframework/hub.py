@@ -9,8 +9,8 @@ hub_is_running = _core.hub_is_running
 #: kernel.io_uring_disabled) or TFPYTHON_BACKEND=epoll asks for epoll.
 backend = _core.backend
 
-#: Cooperative inside a hub-driven greenlet, time.sleep's own behaviour
-#: (errors included) everywhere else.
+#: Cooperative inside the hub (in a greenlet or fiber-thread it drives),
+#: time.sleep's own behaviour (errors included) everywhere else.
 sleep = _core.sleep
 
 

@@ -1,8 +1,8 @@
-"""Waiting for a real OS thread (or a real lock) from a greenlet without
-blocking the hub. A real thread's end is announced only by its C-level
-lock (what Thread.join() waits for), which has no fd: a thread of the
-hub's pool blocks on it while the greenlet waits on the hub. If the
-greenlet gives up first (an exception thrown in), a lock the pool thread
+"""Waiting for a real OS thread (or a real lock) from a fiber-thread or
+greenlet without blocking the hub. A real thread's end is announced only by
+its C-level lock (what Thread.join() waits for), which has no fd: a thread
+of the hub's pool blocks on it while the waiter waits on the hub. If the
+waiter gives up first (an exception thrown in), a lock the pool thread
 then gets is released again, so a later join still sees it."""
 from theframework._core import core
 
@@ -39,7 +39,8 @@ def acquire_real_lock(lock, blocking=True, timeout=-1):
 
 class CooperativeTstateLock:
     """A real thread's tstate lock, as Thread.join() sees it: acquire()
-    waits on the hub in a greenlet; the rest is the lock's own."""
+    waits on the hub in a fiber-thread or greenlet; the rest is the lock's
+    own."""
 
     __slots__ = ("lock",)
 

@@ -1,8 +1,8 @@
-"""Running blocking functions on real OS threads while the calling greenlet
-waits without blocking the hub (the escape hatch, and DNS).
+"""Running blocking functions on real OS threads while the calling thread
+or greenlet waits without blocking the hub (the escape hatch, and DNS).
 
 Workers are plain OS threads made with the original ``_thread`` functions;
-a finished job wakes its greenlet through the hub's eventfd.
+a finished job wakes its waiter through the hub's eventfd.
 """
 import signal
 from collections import deque
@@ -64,7 +64,7 @@ class ThreadPool:
                 waiter, function, args, kwargs = job
                 try:
                     outcome = (True, function(*args, **kwargs))
-                except BaseException as e:  # handed to the waiting greenlet
+                except BaseException as e:  # handed to the waiting thread or greenlet
                     outcome = (False, e)
                 del job, function, args, kwargs
                 waiter.wake_threadsafe(outcome)
@@ -84,7 +84,8 @@ def _get_pool():
 
 def run_in_thread(function, *args, **kwargs):
     """Call ``function(*args, **kwargs)`` on a real OS thread; the calling
-    greenlet waits cooperatively and gets the result or the exception.
+    thread or greenlet waits cooperatively and gets the result or the
+    exception.
     Outside a hub the function is simply called."""
     if not _core.hub_is_running():
         return function(*args, **kwargs)

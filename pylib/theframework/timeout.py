@@ -1,7 +1,8 @@
-"""Timeout: raise an exception in a greenlet after a delay.
+"""Timeout: raise an exception in a thread or greenlet after a delay.
 
-Expiry throws the exception into the waiting greenlet; its wait primitive
-cancels the kernel operation in flight before the exception propagates.
+Expiry throws the exception into the waiting thread or greenlet; its wait
+primitive cancels the kernel operation in flight before the exception
+propagates.
 """
 
 from theframework._core import core as _core

@@ -4,6 +4,7 @@ import resource
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -25,6 +26,17 @@ def run_tfpython(code=None, *args, flags=(), script=None, env=None, timeout=60, 
         full_env.update(env)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env,
                           input=input, **kw)
+
+
+def start_blocked(code, tmp_path):
+    """Start tfpython on a script of `code`, which prints "ready" before it
+    blocks; returns the Popen once it has (and 0.2 s more went by)."""
+    script = tmp_path / "blocked.py"
+    script.write_text(code)
+    p = subprocess.Popen([TFPYTHON, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stdout.readline() == "ready\n"
+    time.sleep(0.2)
+    return p
 
 
 EXTENSION_DIR = os.path.join(os.path.dirname(os.path.abspath(TFPYTHON)), "pylib")

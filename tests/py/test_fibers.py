@@ -271,27 +271,6 @@ def test_threads_starting_threads(in_hub):
     assert order == list(range(50)) + ["done"]
 
 
-def test_fork_from_a_thread_continues_in_the_child():
-    r = run_tfpython("""
-        import os, threading, time
-        import _framework_core as core
-        def body():
-            assert type(core.current_task()) is core.ThreadFiber
-            time.sleep(0.01)
-            pid = os.fork()
-            if pid == 0:
-                time.sleep(0.01)  # the child's hub resumes the forking thread
-                print("child", threading.current_thread() is threading.main_thread(), flush=True)
-                os._exit(7)
-            print("parent", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
-        t = threading.Thread(target=body)
-        t.start()
-        t.join()
-    """)
-    assert r.returncode == 0, r.stderr
-    assert sorted(r.stdout.split("\n")) == ["", "child True", "parent 7"]
-
-
 def test_100_threads_parked_then_released(in_hub):
     ev = threading.Event()
     fibers = []

@@ -1,6 +1,6 @@
 """A wait that nothing will end idles as under python3 (no DeadlockError):
 still waiting after 2 s with almost no CPU, and SIGINT then gives python3's
-status; TFPYTHON_REPORT_DEADLOCK=1 reports it instead (test_hub.py)."""
+status; TFPYTHON_REPORT_DEADLOCK=1 reports it instead (test_deadlock.py)."""
 import os
 import signal
 import subprocess

@@ -4,11 +4,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
-from conftest import PYTHON, TFPYTHON, run_tfpython
+from conftest import PYTHON, TFPYTHON, run_tfpython, start_blocked
 
 
 def test_pytest_itself_runs_inside_the_hub(in_hub):
@@ -77,17 +76,8 @@ def test_system_exit_from_the_program_still_runs_atexit_inside_the_hub():
     assert (r.returncode, r.stdout) == (5, "atexit ran\n")
 
 
-def _start_blocked(code, tmp_path):
-    script = tmp_path / "blocked.py"
-    script.write_text(code)
-    p = subprocess.Popen([TFPYTHON, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert p.stdout.readline() == "ready\n"
-    time.sleep(0.2)
-    return p
-
-
 def test_sigint_while_blocked_in_sleep_raises_at_that_line_and_dies_by_sigint(tmp_path):
-    p = _start_blocked("import time\nprint('ready', flush=True)\ntime.sleep(30)  # blocked here\n", tmp_path)
+    p = start_blocked("import time\nprint('ready', flush=True)\ntime.sleep(30)  # blocked here\n", tmp_path)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=10)
     assert p.returncode == -signal.SIGINT, err
@@ -96,7 +86,7 @@ def test_sigint_while_blocked_in_sleep_raises_at_that_line_and_dies_by_sigint(tm
 
 
 def test_sigint_while_a_spawned_greenlet_runs_reaches_the_main_greenlet(tmp_path):
-    p = _start_blocked(
+    p = start_blocked(
         "import time, theframework\n"
         "theframework.spawn(time.sleep, 30)\n"
         "print('ready', flush=True)\n"
@@ -105,23 +95,6 @@ def test_sigint_while_a_spawned_greenlet_runs_reaches_the_main_greenlet(tmp_path
     out, err = p.communicate(timeout=10)
     assert p.returncode == -signal.SIGINT, err
     assert "main waits here" in err
-
-
-def test_python_signal_handler_runs_promptly_while_the_hub_waits(tmp_path):
-    p = _start_blocked(
-        "import signal, sys, time\n"
-        "def on_term(signum, frame):\n"
-        "    print('handled', signum, flush=True)\n"
-        "    sys.exit(9)\n"
-        "signal.signal(signal.SIGTERM, on_term)\n"
-        "print('ready', flush=True)\n"
-        "time.sleep(30)\n", tmp_path)
-    t0 = time.monotonic()
-    p.send_signal(signal.SIGTERM)
-    out, err = p.communicate(timeout=10)
-    assert time.monotonic() - t0 < 5
-    assert out == "handled %d\n" % signal.SIGTERM
-    assert p.returncode == 9, err
 
 
 def test_opt_out_leaves_the_standard_library_alone():

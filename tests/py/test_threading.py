@@ -452,38 +452,6 @@ def test_native_id_is_the_os_threads_also_after_fork(in_hub):
     assert child_id == child_pid and int(child_pid) == pid
 
 
-def test_a_parked_thread_holds_a_small_root_chunk():
-    # A fresh process: threads whose target is a small Python function
-    # outgrow the first root (448 bytes: threading's bootstrap and a C call)
-    # and settle at 512; then 50 such threads parked in sleep() hold 50
-    # roots and no 16 KiB chunk, and all come back.
-    r = run_tfpython("""
-        import threading, time
-        import _framework_core as core
-        inside = []
-        def body():
-            inside.append(core.hub_is_running())
-            time.sleep(0.05)
-        def batch():
-            ts = [threading.Thread(target=body) for _ in range(50)]
-            for t in ts:
-                t.start()
-            return ts
-        for t in batch():  # the root size settles
-            t.join()
-        before = core.stack_chunk_counts()
-        ts = batch()
-        during = core.stack_chunk_counts()
-        for t in ts:
-            t.join()
-        after = core.stack_chunk_counts()
-        assert inside == [True] * 100
-        print(during[3] - before[3], during[0] - before[0], after[3] - before[3], after[0] - before[0], during[4])
-    """)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["50", "0", "0", "0", "512"]
-
-
 def test_dangling_leaves_threads_out_until_read_then_is_python3s_weakset():
     # A fresh process: nothing has read threading._dangling yet.
     r = run_tfpython("""

@@ -1,8 +1,8 @@
 """multiprocessing.synchronize: a process-shared Lock or Semaphore (a POSIX
 semaphore, with no fd to wait on) is waited for on a real thread of the
-hub's pool, so the greenlets that would release it keep running, whether
-taken by acquire() or by a with statement. RLock and Condition keep the
-blocking call: they record the owning OS thread."""
+hub's pool, so the threads and greenlets that would release it keep
+running, whether taken by acquire() or by a with statement. RLock and
+Condition keep the blocking call: they record the owning OS thread."""
 
 
 def patches(synchronize):

@@ -1,5 +1,7 @@
-"""_thread: new "threads" are greenlets; locks, identities and thread
-locals are per greenlet."""
+"""_thread: a new thread is a fiber-thread, taking turns on the hub's own C
+stack (see cooperative_thread.py); locks, identities and thread locals are
+per thread as tfpython counts threads: a fiber-thread, the main thread (the
+program's greenlet) or a greenlet spawned on the hub."""
 
 
 def patches(_thread):

@@ -1,4 +1,5 @@
-"""time: sleep lets other greenlets run while the hub waits."""
+"""time: sleep lets the other threads and greenlets run while the hub
+waits; pthread_getcpuclockid takes a fiber-thread's ident."""
 from theframework._core import core
 
 
@@ -6,7 +7,8 @@ def patches(time):
     original = time.pthread_getcpuclockid
 
     def pthread_getcpuclockid(thread_id, /):
-        # thread ids are greenlet ids: map them to the OS thread's
+        # thread ids are id(fiber) or id(greenlet), not pthread ids: map
+        # them to the OS thread's
         from theframework.cooperative_thread import os_thread_of
         return original(os_thread_of(thread_id))
     pthread_getcpuclockid.__doc__ = original.__doc__
