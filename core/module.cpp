@@ -39,10 +39,19 @@ using AddFeature = int (*)(PyObject*);
 
 // In this order: later features may look up what earlier ones added.
 constexpr AddFeature kFeatures[] = {
-    add_hub_api,     add_waiter,       add_spawn,        add_sleep,          add_socket_ops,
-    add_ssl_ops,     add_hidden_frames, add_thread_identity, add_coop_lock,   add_thread_local,   add_green_thread,
-    add_file_io,     add_epoll_object, add_select_wait,  add_method_patch,   add_find_and_load,
-    add_entry_point_scan, add_shell_command, add_signal_pause, add_wait_signals, add_name_info,
+    // task/: the hub and its tasks
+    add_hub_api, add_waiter, add_spawn,
+    // one per stdlib feature
+    add_sleep,                                                            // time
+    add_socket, add_name_info,                                            // socket
+    add_ssl,                                                              // ssl
+    add_thread_identity, add_thread_lock, add_thread_local, add_thread_start,  // _thread, threading
+    add_file_io,                                                          // io
+    add_select_epoll, add_select_wait,                                    // select
+    add_os_system,                                                        // os
+    add_signal_pause, add_wait_signals,                                   // signal
+    // patching itself, and the prompt
+    add_hidden_frames, add_method_patch, add_find_and_load, add_entry_point_scan,
     add_prompt_input,
 };
 

@@ -102,6 +102,6 @@ PyMethodDef g_methods[] = {
 
 }  // namespace
 
-int add_shell_command(PyObject* module) { return PyModule_AddFunctions(module, g_methods); }
+int add_os_system(PyObject* module) { return PyModule_AddFunctions(module, g_methods); }
 
 }  // namespace tf::core

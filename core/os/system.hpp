@@ -11,6 +11,6 @@
 namespace tf::core {
 
 // run_shell(command: bytes) -> wait status.
-int add_shell_command(PyObject* module);
+int add_os_system(PyObject* module);
 
 }  // namespace tf::core

@@ -135,6 +135,6 @@ PyMethodDef g_methods[] = {
 
 }  // namespace
 
-int add_epoll_object(PyObject* module) { return PyModule_AddFunctions(module, g_methods); }
+int add_select_epoll(PyObject* module) { return PyModule_AddFunctions(module, g_methods); }
 
 }  // namespace tf::core

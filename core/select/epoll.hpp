@@ -13,6 +13,6 @@ namespace tf::core {
 
 // cooperative_epoll_poll(): the replacement for select.epoll.poll, which
 // the monkey registry installs.
-int add_epoll_object(PyObject* module);
+int add_select_epoll(PyObject* module);
 
 }  // namespace tf::core

@@ -507,7 +507,7 @@ PyObject* get_original(PyObject* type, const char* name) { return PyObject_GetAt
 
 }  // namespace
 
-int add_socket_ops(PyObject* module) {
+int add_socket(PyObject* module) {
   PyRef sockmod = PyRef::steal(PyImport_ImportModule("_socket"));
   if (!sockmod) return -1;
   PyRef base = PyRef::steal(PyObject_GetAttrString(sockmod.get(), "socket"));

@@ -10,6 +10,6 @@
 namespace tf::core {
 
 // Adds SocketBase and the socket helpers to the module. -1 on error.
-int add_socket_ops(PyObject* module);
+int add_socket(PyObject* module);
 
 }  // namespace tf::core

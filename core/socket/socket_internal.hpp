@@ -10,7 +10,7 @@
 namespace tf::core {
 
 // The layout of CPython 3.11's PySocketSockObject (Modules/socketmodule.h).
-// add_socket_ops() checks it against _socket.socket's size before use.
+// add_socket() checks it against _socket.socket's size before use.
 struct SockObject {
   PyObject_HEAD
   int sock_fd;

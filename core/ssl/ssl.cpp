@@ -310,7 +310,7 @@ bool intern(PyObject** out, const char* text) {
 
 }  // namespace
 
-int add_ssl_ops(PyObject* module) {
+int add_ssl(PyObject* module) {
   if (!intern(&g_name_read, "read") || !intern(&g_name_write, "write") ||
       !intern(&g_name_do_handshake, "do_handshake") || !intern(&g_name_shutdown, "shutdown") ||
       !intern(&g_key_sslobj, "_sslobj"))

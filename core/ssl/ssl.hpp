@@ -10,6 +10,6 @@
 namespace tf::core {
 
 // Adds CooperativeSSLObject, SSLObjectSlot and the ssl helpers. -1 on error.
-int add_ssl_ops(PyObject* module);
+int add_ssl(PyObject* module);
 
 }  // namespace tf::core

@@ -458,9 +458,9 @@ PyMemberDef g_rlock_members[] = {
 
 }  // namespace
 
-PyRef new_coop_lock() { return PyRef::steal(allocate_lock(nullptr, nullptr)); }
+PyRef new_thread_lock() { return PyRef::steal(allocate_lock(nullptr, nullptr)); }
 
-void release_coop_lock_if_held(PyObject* lock) {
+void release_thread_lock_if_held(PyObject* lock) {
   if (Py_TYPE(lock) == g_lock_type) {
     if (state_of(lock)->locked) release_state(state_of(lock));
     return;
@@ -471,7 +471,7 @@ void release_coop_lock_if_held(PyObject* lock) {
   if (held < 0 || !released) PyErr_WriteUnraisable(lock);
 }
 
-int add_coop_lock(PyObject* module) {
+int add_thread_lock(PyObject* module) {
   PyType_Slot slots[] = {
       {Py_tp_dealloc, reinterpret_cast<void*>(Lock_dealloc)},
       {Py_tp_repr, reinterpret_cast<void*>(Lock_repr)},

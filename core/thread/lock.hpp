@@ -13,13 +13,13 @@
 namespace tf::core {
 
 // A new, unlocked cooperative lock.
-PyRef new_coop_lock();
+PyRef new_thread_lock();
 
 // Releases `lock` if it is held (a cooperative lock directly, any other
 // lock through its methods; errors are reported as unraisable).
-void release_coop_lock_if_held(PyObject* lock);
+void release_thread_lock_if_held(PyObject* lock);
 
 // Adds LockType and allocate_lock() to the module.
-int add_coop_lock(PyObject* module);
+int add_thread_lock(PyObject* module);
 
 }  // namespace tf::core

@@ -72,7 +72,7 @@ PyObject* start_new_thread(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 // dies. A greenlet (not a thread) keeps its lock held.
 PyObject* set_sentinel(PyObject*, PyObject*) {
   if (!GreenHub::cooperative_here() && g_originals.sentinel) return PyObject_CallNoArgs(g_originals.sentinel);
-  PyRef lock = new_coop_lock();
+  PyRef lock = new_thread_lock();
   if (!lock) return nullptr;
   GreenHub* hub = GreenHub::current();
   if (PyObject* f = hub ? hub->fiber_here() : nullptr) {
@@ -97,7 +97,7 @@ PyObject* thread_count(PyObject*, PyObject*) { return PyLong_FromUnsignedLong(g_
 // Releases one sentinel and drops it from threading._shutdown_locks (what
 // threading would prune later, in O(n) per thread: here in O(1)).
 bool release_sentinel(PyObject* lock, PyObject* shutdown_locks) {
-  release_coop_lock_if_held(lock);
+  release_thread_lock_if_held(lock);
   return !shutdown_locks || !PySet_Check(shutdown_locks) || PySet_Discard(shutdown_locks, lock) >= 0;
 }
 
@@ -287,7 +287,7 @@ void thread_fiber_main(void* arg) {
   hub->exit_fiber();
 }
 
-int add_green_thread(PyObject* module) {
+int add_thread_start(PyObject* module) {
   static bool registered = false;
   if (!registered) registered = pthread_atfork(nullptr, nullptr, forget_native_id_in_child) == 0;
   if (fiber::add_type(module) < 0) return -1;

@@ -12,7 +12,7 @@ namespace tf::core {
 // Adds _thread's replacements (start_new_thread, _set_sentinel, _count,
 // get_native_id), the fiber type, set_thread_originals and
 // threading._dangling's helpers (lazy_adder, instances_of) to the module.
-int add_green_thread(PyObject* module);
+int add_thread_start(PyObject* module);
 
 // A new fiber-thread's entry on the hub's SharedStack (`hub` is the
 // GreenHub): a thread's fresh Python state, the thread's function, then what
