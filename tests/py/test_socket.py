@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-import _framework_core as core
 import theframework as tf
 from conftest import open_fd_count
 from theframework.monkey import get_original, is_module_patched
@@ -404,34 +403,6 @@ def test_sendfile(in_hub, tmp_path):
     assert got == data and a.gettimeout() is None
     a.close()
     b.close()
-
-
-def test_dns_errors_are_python3s(in_hub):
-    with pytest.raises(socket.gaierror):
-        socket.getaddrinfo("no-such-host.invalid", 80)
-    with pytest.raises((socket.herror, socket.gaierror)):
-        socket.gethostbyaddr("203.0.113.255")
-    assert socket.getaddrinfo("127.0.0.1", 80)[0][4] == ("127.0.0.1", 80)
-    assert socket.gethostbyname("localhost") == "127.0.0.1"
-    assert socket.getnameinfo(("127.0.0.1", 80), socket.NI_NUMERICHOST | socket.NI_NUMERICSERV) == ("127.0.0.1", "80")
-
-
-def test_many_getaddrinfo_calls_do_not_stall_a_ticker(in_hub):
-    gaps = []
-
-    def ticker():
-        last = time.monotonic()
-        for _ in range(20):
-            time.sleep(0.01)
-            now = time.monotonic()
-            gaps.append(now - last)
-            last = now
-    t = tf.spawn(ticker)
-    gs = [tf.spawn(socket.getaddrinfo, "localhost", 80) for _ in range(100)]
-    tf.joinall(gs)
-    t.join()
-    assert all(g.successful() for g in gs)
-    assert len(gaps) == 20
 
 
 def test_outside_the_hub_sockets_block_like_python3():

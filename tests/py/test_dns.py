@@ -1,16 +1,20 @@
-"""Name lookups against a slow DNS server (0.3 s an answer), in a private
-network and mount namespace so that nothing leaves this machine: a burst of
-lookups runs at once once the pool is warm, and reverse lookups (getnameinfo
-holds the GIL in CPython 3.11) leave the hub running."""
+"""Name resolution inside the hub: python3's results and errors, lookups
+that leave the hub running, and against a slow DNS server (0.3 s an
+answer), in a private network and mount namespace so that nothing leaves
+this machine: a burst of lookups runs at once once the pool is warm, and
+reverse lookups (getnameinfo holds the GIL in CPython 3.11) leave the hub
+running."""
 import json
 import os
 import shutil
+import socket
 import subprocess
-import sys
+import time
 from pathlib import Path
 
 import pytest
 
+import theframework as tf
 from conftest import MAX_TICK_GAP, TICKER, TFPYTHON
 
 HELPERS = Path(__file__).parent / "helpers"
@@ -31,6 +35,34 @@ server.stdout.readline()
 import atexit
 atexit.register(server.kill)
 """
+
+
+def test_dns_errors_are_python3s(in_hub):
+    with pytest.raises(socket.gaierror):
+        socket.getaddrinfo("no-such-host.invalid", 80)
+    with pytest.raises((socket.herror, socket.gaierror)):
+        socket.gethostbyaddr("203.0.113.255")
+    assert socket.getaddrinfo("127.0.0.1", 80)[0][4] == ("127.0.0.1", 80)
+    assert socket.gethostbyname("localhost") == "127.0.0.1"
+    assert socket.getnameinfo(("127.0.0.1", 80), socket.NI_NUMERICHOST | socket.NI_NUMERICSERV) == ("127.0.0.1", "80")
+
+
+def test_many_getaddrinfo_calls_do_not_stall_a_ticker(in_hub):
+    gaps = []
+
+    def ticker():
+        last = time.monotonic()
+        for _ in range(20):
+            time.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+    t = tf.spawn(ticker)
+    gs = [tf.spawn(socket.getaddrinfo, "localhost", 80) for _ in range(100)]
+    tf.joinall(gs)
+    t.join()
+    assert all(g.successful() for g in gs)
+    assert len(gaps) == 20
 
 
 def run_in_namespace(body, tmp_path):
