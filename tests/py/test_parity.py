@@ -985,11 +985,11 @@ KNOWN_DIFFERENCES = {
     "c-select-module-api": "select.select and select.poll are Python stand-ins, not builtins",
     "c-socket-api": "the patched socket's methods and resolver functions are a C type's and Python "
                     "stand-ins, so their reprs differ",
-    "c-thread-idents": "threads are greenlets on one OS thread: get_native_id() is the same for all",
+    "c-thread-idents": "threads are fiber-threads on one OS thread: get_native_id() is the same for all",
     "c-thread-preemption-busy-wait": "fiber-threads are not preempted: a busy-waiting main never lets "
                                      "a thread run (python3 switches threads every 5 ms)",
     "c-faulthandler-all-threads": "faulthandler walks OS threads; fiber-threads are not listed",
-    "c-current-frames": "sys._current_frames() is keyed by OS thread, get_ident() by greenlet",
+    "c-current-frames": "sys._current_frames() is keyed by OS thread, get_ident() by fiber-thread or greenlet",
     "c-sqlite-check-same-thread": "C code that keys on PyThread_get_thread_ident() (sqlite3's "
                                   "check_same_thread) sees one thread: the OS thread all fiber-threads share",
     "c-async-exc-fiber-thread": "PyThreadState_SetAsyncExc finds thread states by OS thread id; a fiber-thread "
