@@ -1,9 +1,11 @@
-"""signal: re-points the names signal copied from the patched _signal
-(`from _signal import *` copied them before _signal was patched)."""
+"""signal: re-points the names signal copied from _signal (its
+`from _signal import *` ran before _signal was patched): every one that
+_signal's patch replaced, so that none is missed when that patch grows."""
 from theframework import monkey
 
 
 def patches(signal):
     _signal = monkey.get_patched("_signal")
-    return {"pthread_kill": _signal.pthread_kill, "set_wakeup_fd": _signal.set_wakeup_fd,
-            "pause": _signal.pause, "sigwaitinfo": _signal.sigwaitinfo, "sigtimedwait": _signal.sigtimedwait}
+    return {name: getattr(_signal, name) for name in dir(_signal)
+            if monkey.is_object_patched("_signal", name)
+            and getattr(signal, name, None) is monkey.get_original("_signal", name)}
