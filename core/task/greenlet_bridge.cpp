@@ -6,7 +6,6 @@
 #include "core/task/green_hub.hpp"
 #include "core/task/hub_internal.hpp"
 #include "core/task/fiber.hpp"
-#include "core/task/greenlet_api.hpp"
 
 namespace tf::core {
 
@@ -17,7 +16,10 @@ PyObject* GreenHub::call_greenlet_for_fiber(PyObject* method, PyObject* target, 
   // The hub makes the call once we are parked; what it gets wakes our wait.
   auto name_the_wait = [](void* call, uint64_t name) { static_cast<GreenletCall*>(call)->waiter = name; };
   PyRef value;
-  if (park(-1, &value, name_the_wait, greenlet_call_.get()) == WaitStatus::kFailed) return nullptr;
+  if (park(-1, &value, name_the_wait, greenlet_call_.get()) == WaitStatus::kFailed) {
+    greenlet_call_.reset();  // not made (no engine): it must not run later
+    return nullptr;
+  }
   return value ? value.release() : Py_NewRef(Py_None);
 }
 

@@ -179,6 +179,10 @@ int finish_task(PyObject* g) {
   PyRef fn = PyRef::borrow(get_field(g, kFunction));
   PyRef args = PyRef::borrow(get_field(g, kArgs));
   PyObject* kwargs = get_field(g, kKwargs);
+  if (!PyTuple_Check(args.get()) || (kwargs != Py_None && !PyDict_Check(kwargs))) {
+    PyErr_SetString(PyExc_TypeError, "Greenlet: args must be a tuple and kwargs a dict or None");
+    return nullptr;
+  }
   bool has_kwargs = PyDict_Check(kwargs) && PyDict_GET_SIZE(kwargs) > 0;
   PyRef call_kwargs = PyRef::borrow(has_kwargs ? kwargs : nullptr);
   stack_chunks::give_root_chunk_before(fn.get());
@@ -217,6 +221,11 @@ int finish_task(PyObject* g) {
 PyObject* run_current_task(PyObject*, PyObject*) {
   PyRef g = greenlet::current();
   if (!g) return nullptr;
+  // The slots are read by offset: only in a Greenlet.
+  if (!g_task_base || !PyObject_TypeCheck(g.get(), g_task_base)) {
+    PyErr_SetString(PyExc_TypeError, "run_current_task() runs only in a theframework Greenlet");
+    return nullptr;
+  }
   return end_task(g.get(), call_task_function(g.get()));
 }
 

@@ -7,6 +7,7 @@
 
 #include <pythread.h>
 
+#include "core/task/fiber.hpp"
 #include "core/task/green_hub.hpp"
 #include "core/task/greenlet_api.hpp"
 
@@ -44,10 +45,10 @@ PyRef current_thread_greenlet() {
 unsigned long current_ident() {
   PyRef g = current_thread_greenlet();
   if (!g) return PyThread_get_thread_ident();
-  // An OS thread with no hub, running its root greenlet, is a plain OS thread
-  // (started before patching, a run_in_thread worker, a C library's thread):
-  // python3's ident, the one threading registered it under.
-  if (g.get() != g_main_greenlet && !GreenHub::current() && !greenlet::has_parent(g.get()))
+  // Another OS thread's root greenlet is that OS thread (started before
+  // patching, a run_in_thread worker, a C library's thread, one that ran a
+  // hub of its own): python3's ident, the one threading registered it under.
+  if (g.get() != g_main_greenlet && !fiber::check(g.get()) && !greenlet::has_parent(g.get()))
     return PyThread_get_thread_ident();
   return reinterpret_cast<unsigned long>(g.get());
 }

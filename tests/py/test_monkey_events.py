@@ -173,6 +173,44 @@ def test_a_thread_started_before_patching_keeps_its_identity_and_ends_cleanly():
     assert (r.returncode, r.stdout, r.stderr) == (0, "[(True, True)] False False\n", "")
 
 
+def test_a_plain_thread_that_ran_a_hub_keeps_its_identity():
+    # A hub of its own (theframework.hub.run) does not make the OS thread's
+    # root greenlet another thread: its ident stays the one threading has.
+    r = run_python("""
+        import threading, warnings
+        warnings.simplefilter("ignore", RuntimeWarning)
+        go = threading.Event()
+        seen = []
+        def work():
+            go.wait()
+            from theframework import hub
+            before = threading.get_ident()
+            hub.run(lambda: None)
+            seen.append((before == me.ident, threading.get_ident() == me.ident, threading.current_thread() is me))
+        me = threading.Thread(target=work)
+        me.start()
+        from theframework import monkey
+        monkey.patch_all()
+        go.set()
+        me.join()
+        print(seen, me in threading.enumerate())
+    """)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "[(True, True, True)] False\n", "")
+
+
+def test_run_current_task_refuses_a_plain_greenlet(in_hub):
+    # It reads a Greenlet's slots by offset: anything else is a TypeError,
+    # never a read past the object.
+    import greenlet
+    import pytest
+    import _framework_core
+    with pytest.raises(TypeError, match="only in a theframework Greenlet"):
+        _framework_core.run_current_task()
+    g = greenlet.greenlet(_framework_core.run_current_task)
+    with pytest.raises(TypeError, match="only in a theframework Greenlet"):
+        g.switch()
+
+
 def test_patching_is_never_late_under_tfpython(tmp_path):
     script = tmp_path / "late.py"
     script.write_text(textwrap.dedent(LATE))
