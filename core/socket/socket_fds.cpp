@@ -12,21 +12,11 @@
 #include "core/task/green_hub.hpp"
 
 namespace tf::core {
-namespace {
-
 std::vector<FdFacts> g_fd_facts;
+
+namespace {
 uint64_t g_last_owner = 0;
-
 }  // namespace
-
-FdFacts* facts_of(int fd) {
-  return fd >= 0 && static_cast<size_t>(fd) < g_fd_facts.size() ? &g_fd_facts[fd] : nullptr;
-}
-
-uint64_t owner_of(int fd) {
-  FdFacts* f = facts_of(fd);
-  return f ? f->owner : 0;
-}
 
 bool fd_says_dont_wait(SockObject* s) {
   if (s->sock_timeout >= 0) return false;

@@ -6,6 +6,7 @@
 #include <Python.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace tf::core {
 
@@ -67,10 +68,19 @@ struct FdFacts {
   int8_t nonblocking = -1;
 };
 
+// Indexed by fd; grown by claim_fd (socket_fds.cpp). Read inline: every
+// recv and wait asks for the fd's owner.
+extern std::vector<FdFacts> g_fd_facts;
+
 // The facts of fd, or nullptr when it was never claimed.
-FdFacts* facts_of(int fd);
+inline FdFacts* facts_of(int fd) {
+  return fd >= 0 && static_cast<size_t>(fd) < g_fd_facts.size() ? &g_fd_facts[fd] : nullptr;
+}
 // The engine's file_key for the socket that owns fd (0: none).
-uint64_t owner_of(int fd);
+inline uint64_t owner_of(int fd) {
+  FdFacts* f = facts_of(fd);
+  return f ? f->owner : 0;
+}
 // A socket in blocking mode (timeout None) whose fd is non-blocking all the
 // same (fromfd() of a non-blocking socket, an inherited fd, another
 // library's fcntl): as under python3, the fd's own flag rules and a call

@@ -2,27 +2,18 @@
 #include "core/task/hub_internal.hpp"
 #include "core/recursion_depth.hpp"
 
-#include <fcntl.h>
-#include <pthread.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
-#include <exception>
 #include <atomic>
 #include <mutex>
 #include <vector>
 
 #include "core/task/fiber.hpp"
-#include "core/thread/start.hpp"
 #include "core/task/greenlet_api.hpp"
-#include "core/task/stack_chunks.hpp"
 
 namespace tf::core {
 
@@ -153,11 +144,6 @@ void GreenHub::at_thread_end() {
   if (waiters_.live() == 0 && parked_fibers_ == 0 && !running_) delete this;
 }
 
-GreenHub* GreenHub::by_serial(uint64_t serial) {
-  std::lock_guard<std::mutex> lock(g_registry_mu);
-  return registered(serial);
-}
-
 bool GreenHub::call_soon_threadsafe(uint64_t serial, PyObject* fn, PyObject* args) {
   std::lock_guard<std::mutex> lock(g_registry_mu);  // the hub cannot be freed meanwhile
   GreenHub* hub = registered(serial);
@@ -191,38 +177,40 @@ PyRef GreenHub::run(PyObject* callable) {
   main_error_ = SavedError();
   running_ = true;
   in_hub_ = true;
-  // Greenlets start at the hub's recursion depth. One below zero, so that a
-  // thread's first Python frame (our wrapper) stands where python3's
-  // Thread._bootstrap does.
-  recursion::DepthScope depth(PyThreadState_Get(), -1);
-  schedule_switch(target.get(), nullptr);
-
   bool failed = false;
-  // main_, not target: after a fork from another greenlet, the child's
-  // program is the greenlet that forked (as python3's child has only the
-  // thread that forked).
-  while (!Task::is_dead(main_.get())) {
-    run_ready();
-    if (Task::is_dead(main_.get())) break;
-    bool may_block = ready_.empty();
-    if (may_block && report_deadlocks() && deadlocked()) {
-      PyRef exc = PyRef::steal(PyObject_CallFunction(
-          DeadlockError, "s",
-          "this operation would block forever: every greenlet is waiting and no timer, "
-          "I/O, thread or signal can wake any of them"));
-      if (exc) schedule_throw(main_.get(), exc.get());
-      continue;
+  {
+    // Greenlets start at the hub's recursion depth. One below zero, so that
+    // a thread's first Python frame (our wrapper) stands where python3's
+    // Thread._bootstrap does.
+    recursion::DepthScope depth(PyThreadState_Get(), -1);
+    schedule_switch(target.get(), nullptr);
+
+    // main_, not target: after a fork from another greenlet, the child's
+    // program is the greenlet that forked (as python3's child has only the
+    // thread that forked).
+    while (!Task::is_dead(main_.get())) {
+      run_ready();
+      if (Task::is_dead(main_.get())) break;
+      bool may_block = ready_.empty();
+      if (may_block && report_deadlocks() && deadlocked()) {
+        PyRef exc = PyRef::steal(PyObject_CallFunction(
+            DeadlockError, "s",
+            "this operation would block forever: every greenlet is waiting and no timer, "
+            "I/O, thread or signal can wake any of them"));
+        if (exc) schedule_throw(main_.get(), exc.get());
+        continue;
+      }
+      if (int rc = loop_->run_once(may_block, *this); rc < 0) {
+        errno = -rc;
+        PyErr_SetFromErrno(PyExc_OSError);
+        failed = true;
+        break;
+      }
     }
-    if (int rc = loop_->run_once(may_block, *this); rc < 0) {
-      errno = -rc;
-      PyErr_SetFromErrno(PyExc_OSError);
-      failed = true;
-      break;
-    }
-  }
-  ready_.clear();
-  running_ = false;
-  in_hub_ = false;
+    ready_.clear();
+    running_ = false;
+    in_hub_ = false;
+  }  // the depth the caller had, before anything is dropped
   main_.reset();
   if (failed) return {};
   if (main_error_) {

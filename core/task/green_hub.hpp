@@ -182,7 +182,6 @@ class GreenHub final : public hub::Loop::Events {
   // its I/O ready must not starve the others either.
   WaitStatus yield_if_due();
   // Parks the current greenlet until wake(name, value) or the timeout.
-  // `name_out` is set before switching away so the caller can publish it.
   // `publish(ctx, name)` runs before switching away so the caller can record
   // the waiter's name where wakers find it.
   WaitStatus park(double timeout, PyRef* value_out, void (*publish)(void* ctx, uint64_t name),
@@ -229,8 +228,6 @@ class GreenHub final : public hub::Loop::Events {
   // thread (the main thread's, as long as the process): a number names no
   // hub once its thread has ended.
   uint64_t serial() const { return serial_; }
-  // This thread's hub by number (other threads: the static *_threadsafe).
-  static GreenHub* by_serial(uint64_t serial);
   // When the OS thread that made this hub ends (its Python thread state is
   // cleared, GIL held): the engine's fds close and, if nothing is parked on
   // it, the hub is freed. Not for the process's main thread.

@@ -34,5 +34,4 @@ inline hub::Clock::time_point deadline_after(double seconds) {
          std::chrono::duration_cast<hub::Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
-
 }  // namespace tf::core

@@ -1,5 +1,5 @@
 // Giving a task the CPU: switching into or throwing into it from the hub
-// (Task::resume decides greenlet or fiber), what happens when it comes
+// (GreenHub::resume decides greenlet or fiber), what happens when it comes
 // back, and the ready queue's entries (switch, throw, call, later).
 #include "core/task/green_hub.hpp"
 #include "core/task/hub_internal.hpp"

@@ -8,7 +8,6 @@
 #include <memory>
 
 #include "core/task/green_hub.hpp"
-#include "core/task/greenlet_api.hpp"
 #include "core/py_ref.hpp"
 
 namespace tf::core {
@@ -104,10 +103,10 @@ void enqueue_parked(void* ctx, uint64_t name) {
   c->lock->waiters->push_back(*c->entry);
 }
 
-enum class Outcome { kWoken, kTimedOut, kFailed };
+enum class LockWaitOutcome { kWoken, kTimedOut, kFailed };
 
 // One wait in the queue: parked on the hub, or blocked on an OS lock.
-Outcome wait_once(LockState* self, LockWaiter* entry, _PyTime_t timeout) {
+LockWaitOutcome wait_once(LockState* self, LockWaiter* entry, _PyTime_t timeout) {
   if (GreenHub::cooperative_here()) {
     GreenHub* hub = GreenHub::current();
     entry->hub_serial = hub->serial();
@@ -116,17 +115,17 @@ Outcome wait_once(LockState* self, LockWaiter* entry, _PyTime_t timeout) {
     double seconds = timeout < 0 ? -1.0 : _PyTime_AsSecondsDouble(timeout);
     switch (hub->park(seconds, &ignored, enqueue_parked, &ctx)) {
       case WaitStatus::kReady:
-        return Outcome::kWoken;
+        return LockWaitOutcome::kWoken;
       case WaitStatus::kTimedOut:
-        return Outcome::kTimedOut;
+        return LockWaitOutcome::kTimedOut;
       case WaitStatus::kFailed:
-        return Outcome::kFailed;
+        return LockWaitOutcome::kFailed;
     }
   }
   entry->real = std::make_shared<RealWait>();
   if (!entry->real->lock) {
     PyErr_SetString(PyExc_RuntimeError, "can't allocate lock");
-    return Outcome::kFailed;
+    return LockWaitOutcome::kFailed;
   }
   PyThread_acquire_lock(entry->real->lock, 1);
   self->waiters->push_back(*entry);
@@ -135,8 +134,8 @@ Outcome wait_once(LockState* self, LockWaiter* entry, _PyTime_t timeout) {
   Py_BEGIN_ALLOW_THREADS
   r = PyThread_acquire_lock_timed(entry->real->lock, us, /*intr_flag=*/1);
   Py_END_ALLOW_THREADS
-  if (r == PY_LOCK_INTR) return PyErr_CheckSignals() < 0 ? Outcome::kFailed : Outcome::kWoken;
-  return r == PY_LOCK_ACQUIRED ? Outcome::kWoken : Outcome::kTimedOut;
+  if (r == PY_LOCK_INTR) return PyErr_CheckSignals() < 0 ? LockWaitOutcome::kFailed : LockWaitOutcome::kWoken;
+  return r == PY_LOCK_ACQUIRED ? LockWaitOutcome::kWoken : LockWaitOutcome::kTimedOut;
 }
 
 // Waits for the lock; timeout < 0: no limit. -1 with an exception, else 0/1.
@@ -150,9 +149,9 @@ int acquire_slow(PyObject* owner, LockState* self, _PyTime_t timeout) {
     _PyTime_t left = deadline < 0 ? -1 : deadline - _PyTime_GetMonotonicClock();
     if (left < 0 && deadline >= 0) left = 0;
     LockWaiter entry;
-    Outcome outcome = wait_once(self, &entry, left);
+    LockWaitOutcome outcome = wait_once(self, &entry, left);
     bool still_queued = withdraw(self, entry);
-    if (outcome == Outcome::kFailed) {
+    if (outcome == LockWaitOutcome::kFailed) {
       // Woken, then interrupted before we could take it: pass it on.
       if (!still_queued && !self->locked) wake_one(self);
       result = -1;
@@ -163,7 +162,7 @@ int acquire_slow(PyObject* owner, LockState* self, _PyTime_t timeout) {
       result = 1;
       break;
     }
-    if (outcome == Outcome::kTimedOut || (deadline >= 0 && _PyTime_GetMonotonicClock() >= deadline)) {
+    if (outcome == LockWaitOutcome::kTimedOut || (deadline >= 0 && _PyTime_GetMonotonicClock() >= deadline)) {
       result = 0;
       break;
     }
