@@ -59,13 +59,31 @@ bool may_wait(PyObject* self, bool reading) {
 // Until the file's fd is ready for `mask`, or the original would answer at
 // once anyway (closed, non-blocking, wrong direction). False with an
 // exception set.
-bool wait_until_ready(PyObject* self, short mask) {
+template <typename CurrentFd>
+bool wait_ready_loop(CurrentFd current_fd, short mask) {
   for (;;) {
-    int fd = as_file(self)->fd;
+    int fd = current_fd();
     if (fd < 0 || fd_ready_now(fd, mask) || answers_at_once(fd, mask)) return true;
     // Ready may not last (another thread of ours may read first): look again.
     if (wait_fd_on_hub(fd, mask, -1) == FdReadiness::kFailed) return false;
   }
+}
+
+bool wait_until_ready(PyObject* self, short mask) {
+  return wait_ready_loop([self] { return as_file(self)->fd; }, mask);  // close() may end it meanwhile
+}
+
+// wait_until_ready(fd, events): os.read's and os.write's wait
+// (cooperative_os.py), a FileIO's for a bare fd: returns at once when the
+// fd is ready or the call would not block anyway; outside the hub, at once.
+PyObject* fd_wait_until_ready(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (!_PyArg_CheckPositional("wait_until_ready", nargs, 2, 2)) return nullptr;
+  int fd = _PyLong_AsInt(args[0]);
+  long events = fd == -1 && PyErr_Occurred() ? -1 : PyLong_AsLong(args[1]);
+  if (events == -1 && PyErr_Occurred()) return nullptr;
+  if (GreenHub::cooperative_here() && !wait_ready_loop([fd] { return fd; }, static_cast<short>(events)))
+    return nullptr;
+  Py_RETURN_NONE;
 }
 
 PyObject* cooperative_read(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
@@ -205,6 +223,8 @@ PyMethodDef g_methods[] = {
     {"cooperative_fileio_methods", cooperative_fileio_methods, METH_NOARGS,
      "cooperative_fileio_methods(): {name: method} for io.FileIO whose reads and writes on pipes and ttys\n"
      "wait on the hub (the monkey registry puts them in the type)."},
+    {"wait_until_ready", reinterpret_cast<PyCFunction>(fd_wait_until_ready), METH_FASTCALL,
+     "wait_until_ready(fd, events): inside the hub, until fd is ready for events or a call would not block."},
     {nullptr, nullptr, 0, nullptr}};
 
 }  // namespace

@@ -20,12 +20,14 @@ from theframework._core import core
 
 _hub_is_running = core.hub_is_running
 _PIPE_BUF = 4096
+_POLLIN, _POLLOUT = 0x001, 0x004  # poll.h's (importing select here would patch it early)
 
 
 def _flags(fd):
-    """The fd's status flags, or None for a bad fd (the original reports it)."""
+    """The fd's status flags, or None for a bad fd or a non-integer (the
+    original reports it: fcntl would take any object with fileno())."""
     try:
-        return _fcntl(fd, _F_GETFL)
+        return _fcntl(_index(fd), _F_GETFL)
     except (OSError, ValueError, TypeError, OverflowError):
         return None
 
@@ -48,7 +50,8 @@ def make_read(original):
         if (flags is None or flags & _os.O_NONBLOCK or flags & _os.O_ACCMODE == _os.O_WRONLY
                 or not _positive(length)):
             return original(fd, length)
-        core.wait_readable(fd)
+        # Looks again after each wake-up: another reader may have emptied it.
+        core.wait_until_ready(fd, _POLLIN)
         return original(fd, length)
     read.__doc__ = original.__doc__
     return read
@@ -75,7 +78,7 @@ def make_write(original):
         # A blocking write to a pipe writes everything; so do we, in pieces
         # that fit once the pipe reports room (PIPE_BUF is atomic).
         while True:
-            core.wait_writable(fd)
+            core.wait_until_ready(fd, _POLLOUT)
             n = original(fd, view[total:total + _PIPE_BUF] if len(view) - total > _PIPE_BUF else view[total:])
             total += n
             if total >= len(view) or not n:
@@ -137,8 +140,11 @@ def make_waitpid(original):
             return result
         try:
             pidfd = pidfd_open(pid)
+        except ProcessLookupError:
+            pidfd = None  # reaped meanwhile: the original says what python3 says
         except OSError:
-            pidfd = None  # not our child or gone: the original says what python3 says
+            # No fd to wait on (EMFILE...): the pool's wait, not a blocking call.
+            return _wait_any(lambda flags: original(pid, flags), pid, options)
         if pidfd is not None:
             try:
                 core.wait_readable(pidfd)

@@ -97,6 +97,29 @@ def test_os_write_to_a_read_end_fails_at_once_like_python3(in_hub):
         os.close(w)
 
 
+def test_two_readers_of_one_byte_leave_the_hub_running(ticker):
+    # Both wake on the same readiness; the one that finds the pipe empty
+    # again waits again instead of blocking the hub in read().
+    r, w = os.pipe()
+    got = []
+    readers = [tf.spawn(lambda: got.append(os.read(r, 100))) for _ in range(2)]
+    time.sleep(0.05)
+    late = get_original("threading", "Thread")(target=lambda: (get_original("time", "sleep")(0.5), os.write(w, b"y")))
+    late.start()
+    try:
+        with ticker:
+            os.write(w, b"x")
+            time.sleep(0.3)
+            assert got == [b"x"]
+        assert_hub_kept_running(ticker)
+        tf.joinall(readers, timeout=10)
+        assert sorted(got) == [b"x", b"y"]
+    finally:
+        late.join(10)
+        os.close(r)
+        os.close(w)
+
+
 # Every case under tfpython (inside the hub) and python3: the same lines.
 OS_READ_WRITE = r"""
 import array, errno, os
@@ -108,6 +131,7 @@ def show(label, fn):
         print(label, type(e).__name__, e)
 
 r, w = os.pipe()
+show("read of an object with fileno()", lambda: os.read(type("F", (), {"fileno": lambda self: r})(), 1))
 show("write bytes", lambda: os.write(w, b"abc"))
 show("write bytearray", lambda: os.write(w, bytearray(b"de")))
 show("write array", lambda: os.write(w, array.array("i", [1, 2])))
