@@ -1,8 +1,9 @@
 """os: reading and writing pipes, waiting for children and running shell
 commands without blocking the hub.
 
-os.read/os.write wait for readiness on the ring first (a regular file is
-always ready, so files cost one extra check only when the fd would block).
+os.read/os.write wait as a FileIO does (core.wait_until_ready: poll(2)
+with a zero timeout first, the hub only when the fd is not ready, and a
+look again after each wake-up); a regular file is always ready.
 os.waitpid for one child tries with WNOHANG (a process that is not our
 child gets python3's ChildProcessError), then waits on a pidfd (kernel >=
 5.3) becoming readable; waits for any child (wait, wait3, waitpid(-1) or
@@ -13,6 +14,7 @@ and with WNOHANG, the originals are called unchanged.
 """
 import os as _os
 import sys as _sys
+from stat import S_ISREG as _S_ISREG
 from fcntl import F_GETFL as _F_GETFL, fcntl as _fcntl
 from operator import index as _index
 
@@ -72,6 +74,9 @@ def make_write(original):
         # Nothing to write returns 0 at once, even to a full pipe; a buffer
         # that is not C-contiguous gets python3's BufferError.
         if not view.nbytes or not view.c_contiguous:
+            return original(fd, data)
+        # A regular file takes it whole (and O_APPEND stays atomic).
+        if view.nbytes > _PIPE_BUF and _S_ISREG(_os.fstat(fd).st_mode):
             return original(fd, data)
         view = view.cast("B")
         total = 0
