@@ -135,8 +135,8 @@ def install(thread_module):
     core.set_thread_originals(_originals["start_new_thread"], _originals["_set_sentinel"])
     main = core.get_main_greenlet()
     if main is not None:
-        # Who the main thread is: theframework/main_thread.py.
-        core.set_main_thread(main, _originals["get_ident"]())
+        from theframework import main_thread
+        main_thread.adopt_in_core(main)
     global excepthook
     excepthook = make_excepthook(thread_module._excepthook, thread_module._ExceptHookArgs)
     return {

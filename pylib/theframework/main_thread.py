@@ -21,7 +21,7 @@ def _thread_is_patched():
 def adopt(greenlet):
     """``greenlet`` is the main thread from now on: the program is about to
     run in it (tfpython)."""
-    _adopt_in_core(greenlet)
+    adopt_in_core(greenlet)
     threading = sys.modules.get("threading")
     if threading is not None:
         adopt_in_threading(threading)
@@ -30,10 +30,12 @@ def adopt(greenlet):
 def adopt_after_fork(greenlet):
     """In a fork's child: the greenlet that forked is the main thread
     (threading's own _after_fork makes it threading's main thread)."""
-    _adopt_in_core(greenlet)
+    adopt_in_core(greenlet)
 
 
-def _adopt_in_core(greenlet):
+def adopt_in_core(greenlet):
+    """get_ident() (C) says ``greenlet`` is the main thread (once _thread is
+    patched: cooperative_thread holds its originals)."""
     thread = sys.modules.get("theframework.cooperative_thread")
     if thread is not None and thread._originals:
         core.set_main_thread(greenlet, thread._originals["get_ident"]())

@@ -62,7 +62,7 @@ def test_many_getaddrinfo_calls_do_not_stall_a_ticker(in_hub):
     tf.joinall(gs)
     t.join()
     assert all(g.successful() for g in gs)
-    assert len(gaps) == 20
+    assert len(gaps) == 20 and max(gaps) <= MAX_TICK_GAP, gaps
 
 
 def run_in_namespace(body, tmp_path):
@@ -96,7 +96,7 @@ print(json.dumps([cold, warm, ticker_stop()]))
 """, tmp_path)
     cold, warm, (ticks, gap) = out
     assert warm < 0.6 * 2, (cold, warm)  # serialised it was 1.5 s; < 0.6 s on a quiet machine
-    assert gap <= MAX_TICK_GAP, gap
+    assert ticks >= 10 and gap <= MAX_TICK_GAP, (ticks, gap)  # a frozen hub ticks never
 
 
 @pytest.mark.parametrize("call, expected", [

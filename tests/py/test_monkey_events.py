@@ -198,19 +198,6 @@ def test_a_plain_thread_that_ran_a_hub_keeps_its_identity():
     assert (r.returncode, r.stdout, r.stderr) == (0, "[(True, True, True)] False\n", "")
 
 
-def test_run_current_task_refuses_a_plain_greenlet(in_hub):
-    # It reads a Greenlet's slots by offset: anything else is a TypeError,
-    # never a read past the object.
-    import greenlet
-    import pytest
-    import _framework_core
-    with pytest.raises(TypeError, match="only in a theframework Greenlet"):
-        _framework_core.run_current_task()
-    g = greenlet.greenlet(_framework_core.run_current_task)
-    with pytest.raises(TypeError, match="only in a theframework Greenlet"):
-        g.switch()
-
-
 def test_patching_is_never_late_under_tfpython(tmp_path):
     script = tmp_path / "late.py"
     script.write_text(textwrap.dedent(LATE))

@@ -3,6 +3,8 @@ handle's own attributes, collection, and a Pool bounding how many run."""
 import os
 import time
 
+import pytest
+
 import _framework_core as core
 import theframework as tf
 from conftest import run_tfpython
@@ -113,3 +115,14 @@ def test_pool_bounds_concurrency(in_hub):
         return i * i
     assert pool.map(job, range(10)) == [i * i for i in range(10)]
     assert peak[0] == 3
+
+
+def test_run_current_task_refuses_a_plain_greenlet(in_hub):
+    # It reads a Greenlet's slots by offset: anything else is a TypeError,
+    # never a read past the object.
+    import greenlet
+    with pytest.raises(TypeError, match="only in a theframework Greenlet"):
+        core.run_current_task()
+    g = greenlet.greenlet(core.run_current_task)
+    with pytest.raises(TypeError, match="only in a theframework Greenlet"):
+        g.switch()
