@@ -8,6 +8,7 @@
 #include "core/task/green_hub.hpp"
 #include "core/py_ref.hpp"
 #include "core/socket/socket_internal.hpp"
+#include "core/ssl/ssl_internal.hpp"
 #include "core/ssl/tls_bio.hpp"
 
 namespace tf::core {
@@ -310,6 +311,21 @@ bool intern(PyObject** out, const char* text) {
 
 }  // namespace
 
+namespace ssl_object {
+
+bool is_cooperative(PyObject* obj) { return g_proxy_type && Py_IS_TYPE(obj, g_proxy_type); }
+
+PyObject* of_socket(PyObject* sslsock) {
+  PyObject** dict = _PyObject_GetDictPtr(sslsock);
+  return dict && *dict ? PyDict_GetItemWithError(*dict, g_key_sslobj) : nullptr;
+}
+
+PyObject* read(PyObject* proxy, PyObject* const* args, Py_ssize_t nargs) { return proxy_read(proxy, args, nargs); }
+
+PyObject* write(PyObject* proxy, PyObject* data) { return proxy_write(proxy, &data, 1); }
+
+}  // namespace ssl_object
+
 int add_ssl(PyObject* module) {
   if (!intern(&g_name_read, "read") || !intern(&g_name_write, "write") ||
       !intern(&g_name_do_handshake, "do_handshake") || !intern(&g_name_shutdown, "shutdown") ||
@@ -347,7 +363,8 @@ int add_ssl(PyObject* module) {
     Py_XDECREF(slot);
     return -1;
   }
-  return PyModule_AddFunctions(module, g_helpers);
+  if (PyModule_AddFunctions(module, g_helpers) < 0) return -1;
+  return add_ssl_socket(module);
 }
 
 }  // namespace tf::core

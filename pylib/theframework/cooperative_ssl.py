@@ -7,6 +7,11 @@ without blocking and WANT_READ / WANT_WRITE become waits on the hub within
 the socket's timeout. The fd's blocking mode is never changed: the
 connection's socket BIO is given MSG_DONTWAIT reads and writes for those
 calls (core/ssl/tls_bio.cpp).
+
+recv, recv_into, read, send, sendall and write are C methods
+(core/ssl/ssl_socket.cpp) doing what ssl.SSLSocket's Python ones do without
+their interpreter cost; any call they do not expect (a subclass overriding
+what they rely on, non-zero flags, an unwrapped socket) goes to python3's.
 """
 from theframework._core import core
 
@@ -21,4 +26,5 @@ def make_sslsocket_class(ssl):
 
     SSLSocket.__module__ = "ssl"
     SSLSocket.__qualname__ = SSLSocket.__name__ = "SSLSocket"
+    core.install_sslsocket_methods(SSLSocket, ssl)
     return SSLSocket

@@ -164,6 +164,7 @@ RUNTIME_CASES = [
     C("script-tcp-echo", "scripts/tcp_echo.py"),
     C("script-socket-big-transfer", "scripts/socket_big.py"),
     C("script-socket-errors", "scripts/socket_errors.py"),
+    C("script-ssl-socket-methods", "scripts/ssl_socket_methods.py"),
     C("script-socket-timeouts", "scripts/socket_timeouts.py"),
     C("script-socket-misc", "scripts/socket_misc.py"),
     C("script-sockets-udp-unix", "scripts/sockets_udp_unix.py"),

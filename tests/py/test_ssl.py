@@ -242,3 +242,35 @@ def test_a_real_os_thread_reads_an_adopted_connection_as_python3(in_hub, context
     assert usage.ru_utime + usage.ru_stime < 0.15  # it slept in read(2) for 0.3 s
     client.close()
     server.close()
+
+
+def test_tls_socket_methods_are_c_and_stay_cooperative(in_hub, contexts):
+    """recv, recv_into, read, send, sendall and write of the cooperative
+    SSLSocket are C (core/ssl/ssl_socket.cpp); a TLS echo through each
+    still lets other greenlets run while it waits (python3's results for
+    every case are checked by the parity case script-ssl-socket-methods)."""
+    server_ctx, client_ctx = contexts
+    cls = client_ctx.sslsocket_class
+    names = ("recv", "recv_into", "read", "send", "sendall", "write")
+    assert all(type(cls.__dict__[n]).__name__ == "method_descriptor" for n in names)
+
+    def echo(s):
+        buf = bytearray(65536)
+        while n := s.recv_into(buf):
+            s.send(bytes(buf[:n]))
+    srv = tls_server(server_ctx, echo)
+    ticks = []
+    threading.Thread(target=lambda: [ticks.append(1) or time.sleep(0.001) for _ in range(10)],
+                     daemon=True).start()
+    with socket.create_connection(("localhost", srv.getsockname()[1])) as raw, \
+            client_ctx.wrap_socket(raw, server_hostname="localhost") as s:
+        for data in (b"one", bytearray(b"two" * 1000), memoryview(b"three")):
+            s.sendall(data)
+            got = bytearray()
+            while len(got) < len(data):
+                got += s.read(65536)
+            assert got == data
+        s.write(b"four")
+        assert s.recv(10) == b"four"
+    assert ticks
+    srv.close()
