@@ -2,6 +2,9 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include <cstring>
 
@@ -72,6 +75,13 @@ void reword_timeout(const char* message) {
   }
 }
 
+// Whether a stream socket has nothing to read now (MSG_PEEK: nothing is
+// taken from it).
+bool nothing_to_read(int fd) {
+  char byte;
+  return ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 // obj.name(*args), an OpenSSL operation, made cooperatively. CPython is
 // told the socket is non-blocking for the call (sock_timeout 0), so that
 // OpenSSL's WANT_READ / WANT_WRITE come back as SSLWantReadError /
@@ -93,13 +103,16 @@ PyObject* ssl_call(SSLProxy* self, PyObject* name, const char* timeout_message, 
   Deadline deadline(s);
   SSL* ssl = self->ssl;
   // A read that would find the socket empty waits first (the try would
-  // cost a failed recv and an SSLWantReadError): the recv heuristic of
-  // the level-triggered engine (io_uring), where a wait for what is
-  // already there ends at once. Only when OpenSSL holds nothing that a
-  // read could return without the socket.
+  // cost a failed recv, OpenSSL's error path and an SSLWantReadError):
+  // the recv heuristic guesses when. On the level-triggered engine
+  // (io_uring) a wait for what is already there ends at once; on the
+  // edge-triggered one (epoll) it would not, so a peek (one syscall, no
+  // exception) checks the guess first. Only when OpenSSL holds nothing
+  // that a read could return without the socket.
   bool level = GreenHub::current()->loop().level_triggered();
-  bool learn = is_read && ssl && level;
-  if (learn && recv_should_wait_first(s->sock_fd) && tls_bio::read_needs_socket(ssl)) {
+  bool learn = is_read && ssl;
+  if (learn && recv_should_wait_first(s->sock_fd) && tls_bio::read_needs_socket(ssl) &&
+      (level || nothing_to_read(s->sock_fd))) {
     if (!wait_ready(s, POLLIN, deadline)) {
       reword_timeout(timeout_message);
       return nullptr;
