@@ -286,7 +286,15 @@ class GreenHub final : public hub::Loop::Events {
   hub::SlotPool<Waiter> waiters_;
   hub::SlotPool<TimerCallback> callbacks_;
   std::deque<Ready> ready_;
-  std::vector<std::vector<uint64_t>> fd_waiters_;  // indexed by fd
+  // The waits parked on one fd (failed when it is closed). One per fd is
+  // the rule, so the first is inline: tracking it touches no second
+  // allocation (with thousands of connections that was a cache miss per
+  // message).
+  struct FdWaiters {
+    uint64_t first = 0;  // 0: none (a waiter's name is never 0)
+    std::vector<uint64_t> more;
+  };
+  std::vector<FdWaiters> fd_waiters_;  // indexed by fd
   std::unordered_map<int, std::deque<OrphanConnection>> orphans_;
   PyRef hub_greenlet_;
   PyRef main_;  // the greenlet run() started

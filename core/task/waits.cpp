@@ -11,6 +11,8 @@
 
 #include <unistd.h>
 
+#include <utility>
+
 namespace tf::core {
 
 GreenHub::WaiterSlot& GreenHub::begin_wait() {
@@ -28,16 +30,29 @@ GreenHub::WaiterSlot& GreenHub::begin_wait() {
 void GreenHub::track_fd(int fd, uint64_t name) {
   if (fd < 0) return;
   if (static_cast<size_t>(fd) >= fd_waiters_.size()) fd_waiters_.resize(fd + 64);
-  fd_waiters_[fd].push_back(name);
+  FdWaiters& w = fd_waiters_[fd];
+  if (!w.first)
+    w.first = name;
+  else
+    w.more.push_back(name);
 }
 
 void GreenHub::untrack_fd(int fd, uint64_t name) {
   if (fd < 0 || static_cast<size_t>(fd) >= fd_waiters_.size()) return;
-  auto& names = fd_waiters_[fd];
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == name) {
-      names[i] = names.back();
-      names.pop_back();
+  FdWaiters& w = fd_waiters_[fd];
+  if (w.first == name) {
+    if (w.more.empty()) {
+      w.first = 0;
+    } else {
+      w.first = w.more.back();
+      w.more.pop_back();
+    }
+    return;
+  }
+  for (size_t i = 0; i < w.more.size(); ++i) {
+    if (w.more[i] == name) {
+      w.more[i] = w.more.back();
+      w.more.pop_back();
       return;
     }
   }
@@ -56,8 +71,10 @@ const char* GreenHub::backend_name() { return loop_ready() ? loop_->engine_name(
 
 void GreenHub::fd_closing(int fd, PyObject* exception) {
   if (fd >= 0 && static_cast<size_t>(fd) < fd_waiters_.size()) {
+    FdWaiters& w = fd_waiters_[fd];
     std::vector<uint64_t> names;
-    names.swap(fd_waiters_[fd]);
+    names.swap(w.more);
+    if (w.first) names.push_back(std::exchange(w.first, 0));
     for (uint64_t name : names) {
       WaiterSlot* w = waiters_.find(name);
       if (!w) continue;
