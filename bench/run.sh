@@ -46,6 +46,7 @@ build_c() {  # name, extra link flags...
 }
 build_c loadgen -lssl -lcrypto
 build_c echo_uring -luring
+build_c echo_tls_epoll -lssl -lcrypto
 
 # Every workload has its own deadline; this one only guards the whole run.
 if [ "$quick" = 1 ]; then budget=600; else budget=2400; fi

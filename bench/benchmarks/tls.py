@@ -19,9 +19,11 @@ def tls_certificate(r):
 
 def tls_rows(r):
     """TLS echo ping-pong: echo 1 over TLS (stdlib ssl, a thread per
-    connection, blocking sockets), `loadgen --tls`."""
+    connection, blocking sockets), `loadgen --tls`; the C row is the same
+    server in C (epoll, OpenSSL's defaults), the floor of the others."""
     s = r.s
     rows = [
+        dict(key="c", label="C OpenSSL + epoll (echo_tls_epoll.c)", runtime="C", needs=()),
         dict(key="threads", label="python3.11 threads", runtime="python3.11", needs=()),
         dict(key="gevent", label="gevent threads (-m gevent.monkey)", runtime="gevent", needs=()),
         dict(key="tf_threads", label="tfpython threads", runtime="tfpython",
@@ -32,9 +34,13 @@ def tls_rows(r):
 
     def start(row):
         r.binary("loadgen")
-        r.check_runtime(row["runtime"])
         cert, key = tls_certificate(r)
-        return Server(r, "tls " + row["label"], r.command(row["runtime"], "echo_tls_threads.py", cert, key)), ""
+        if row["runtime"] == "C":
+            cmd = [r.binary("echo_tls_epoll"), cert, key]
+        else:
+            r.check_runtime(row["runtime"])
+            cmd = r.command(row["runtime"], "echo_tls_threads.py", cert, key)
+        return Server(r, "tls " + row["label"], cmd), ""
 
     def window(row, server, i):
         if i == 0:

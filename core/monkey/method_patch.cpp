@@ -1,5 +1,8 @@
 #include "core/monkey/method_patch.hpp"
 
+#include <cstring>
+#include <memory>
+
 #include "core/py_ref.hpp"
 
 namespace tf::core {
@@ -36,6 +39,21 @@ PyObject* call_method_fast(PyObject* original, PyObject* self, PyObject* const* 
     return reinterpret_cast<_PyCFunctionFastWithKeywords>(reinterpret_cast<void (*)()>(def->ml_meth))(
         self, args, nargs, kwnames);
   return reinterpret_cast<_PyCFunctionFast>(reinterpret_cast<void (*)()>(def->ml_meth))(self, args, nargs);
+}
+
+PyObject* call_with_self(PyObject* callable, PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                         PyObject* kwnames) {
+  Py_ssize_t total = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+  PyObject* small[8];
+  std::unique_ptr<PyObject*[]> big;
+  PyObject** stack = small;
+  if (total + 1 > 8) {
+    big.reset(new PyObject*[total + 1]);
+    stack = big.get();
+  }
+  stack[0] = self;
+  if (total) std::memcpy(stack + 1, args, static_cast<size_t>(total) * sizeof(PyObject*));
+  return PyObject_Vectorcall(callable, stack, static_cast<size_t>(nargs) + 1, kwnames);
 }
 
 namespace {

@@ -30,4 +30,10 @@ PyObject* call_method_noargs(PyObject* original, PyObject* self);
 PyObject* call_method_fast(PyObject* original, PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                            PyObject* kwnames = nullptr);
 
+// callable(self, *args, **kw) for the vectorcall arguments a METH_FASTCALL
+// method received (nargs positional, then one value per name in kwnames):
+// the original method or Python function a replacement falls back to.
+PyObject* call_with_self(PyObject* callable, PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                         PyObject* kwnames = nullptr);
+
 }  // namespace tf::core

@@ -13,10 +13,10 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
-#include <memory>
 #include <vector>
 
 #include "core/task/green_hub.hpp"
+#include "core/monkey/method_patch.hpp"
 #include "core/py_ref.hpp"
 
 namespace tf::core {
@@ -44,21 +44,6 @@ PyObject* call_original(PyObject* method, PyObject* self, PyObject* args, PyObje
   PyTuple_SET_ITEM(full.get(), 0, Py_NewRef(self));
   for (Py_ssize_t i = 0; i < n; ++i) PyTuple_SET_ITEM(full.get(), i + 1, Py_NewRef(PyTuple_GET_ITEM(args, i)));
   return PyObject_Call(method, full.get(), kwargs);
-}
-
-// The original method of a METH_FASTCALL replacement, with the same
-// arguments.
-PyObject* call_original_fast(PyObject* method, PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
-  PyObject* small[8];
-  std::unique_ptr<PyObject*[]> big;
-  PyObject** stack = small;
-  if (nargs + 1 > 8) {
-    big.reset(new PyObject*[nargs + 1]);
-    stack = big.get();
-  }
-  stack[0] = self;
-  if (nargs) std::memcpy(stack + 1, args, static_cast<size_t>(nargs) * sizeof(PyObject*));
-  return PyObject_Vectorcall(method, stack, static_cast<size_t>(nargs) + 1, nullptr);
 }
 
 }  // namespace
@@ -227,7 +212,7 @@ Py_ssize_t send_cooperative(SockObject* s, const char* buf, Py_ssize_t n, int fl
 // thousand connections, a cache miss per message).
 PyObject* sock_recv(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
   SockObject* s = as_sock(self);
-  if (!cooperative(s)) return call_original_fast(g_orig.recv, self, args, nargs);
+  if (!cooperative(s)) return call_with_self(g_orig.recv, self, args, nargs);
   Py_ssize_t n;
   int flags = 0;
   if (!_PyArg_ParseStack(args, nargs, "n|i:recv", &n, &flags)) return nullptr;
@@ -273,7 +258,7 @@ PyObject* sock_recv_into(PyObject* self, PyObject* args, PyObject* kwargs) {
 
 PyObject* sock_send(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
   SockObject* s = as_sock(self);
-  if (!cooperative(s)) return call_original_fast(g_orig.send, self, args, nargs);
+  if (!cooperative(s)) return call_with_self(g_orig.send, self, args, nargs);
   Py_buffer view;
   int flags = 0;
   if (!_PyArg_ParseStack(args, nargs, "y*|i:send", &view, &flags)) return nullptr;
@@ -285,7 +270,7 @@ PyObject* sock_send(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
 
 PyObject* sock_sendall(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
   SockObject* s = as_sock(self);
-  if (!cooperative(s)) return call_original_fast(g_orig.sendall, self, args, nargs);
+  if (!cooperative(s)) return call_with_self(g_orig.sendall, self, args, nargs);
   Py_buffer view;
   int flags = 0;
   if (!_PyArg_ParseStack(args, nargs, "y*|i:sendall", &view, &flags)) return nullptr;

@@ -10,11 +10,11 @@
 // Anything else is handed, untouched, to python3's method, which then
 // raises its own errors. Only tracebacks differ: they show no ssl.py
 // frames for these calls.
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/monkey/method_patch.hpp"
 #include "core/py_ref.hpp"
 #include "core/ssl/ssl_internal.hpp"
 
@@ -128,17 +128,7 @@ bool flags_zero(PyObject* flags) { return !flags || (PyLong_CheckExact(flags) &&
 // python3's method, called with the same arguments.
 PyObject* python3s(ClassState* st, Method m, PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                    PyObject* kwnames) {
-  Py_ssize_t total = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
-  PyObject* small[8];
-  std::unique_ptr<PyObject*[]> big;
-  PyObject** stack = small;
-  if (total + 1 > 8) {
-    big.reset(new PyObject*[total + 1]);
-    stack = big.get();
-  }
-  stack[0] = self;
-  if (total) std::memcpy(stack + 1, args, static_cast<size_t>(total) * sizeof(PyObject*));
-  return PyObject_Vectorcall(st->python3[m], stack, static_cast<size_t>(nargs) + 1, kwnames);
+  return call_with_self(st->python3[m], self, args, nargs, kwnames);
 }
 
 // python3's read() after `self._sslobj.read(...)` raised:
