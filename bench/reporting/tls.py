@@ -27,7 +27,7 @@ def tls_section(rows, s, chart):
         "library's defaults: TLS 1.3), %d connections × 64-byte messages, a self-signed P-256 "
         "certificate made by `openssl req` for the run. The C row is the same server without an "
         "interpreter (`echo_tls_epoll.c`: epoll, non-blocking sockets, OpenSSL's defaults, `SSL_read` "
-        "of 64 bytes until it would block): what the kernel and OpenSSL cost per message, a floor "
+        "of 64 bytes while OpenSSL holds data, then back to epoll): what the kernel and OpenSSL cost per message, a floor "
         "for the others. Median of %d window(s) of %g s, round-robin. "
         "*msgs per CPU s* = 1 ÷ CPU µs/msg: its ratios are higher-is-better (the goal: ≥ 2× gevent, "
         "≥ 1.3× python3.11 threads)." % (50, s["echo_repeats"], s["echo_seconds"]),
