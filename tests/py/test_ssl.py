@@ -254,10 +254,13 @@ def test_tls_socket_methods_are_c_and_stay_cooperative(in_hub, contexts):
     names = ("recv", "recv_into", "read", "send", "sendall", "write")
     assert all(type(cls.__dict__[n]).__name__ == "method_descriptor" for n in names)
 
+    ended = threading.Event()
+
     def echo(s):
         buf = bytearray(65536)
         while n := s.recv_into(buf):
             s.send(bytes(buf[:n]))
+        ended.set()
     srv = tls_server(server_ctx, echo)
     ticks = []
     threading.Thread(target=lambda: [ticks.append(1) or time.sleep(0.001) for _ in range(10)],
@@ -272,5 +275,6 @@ def test_tls_socket_methods_are_c_and_stay_cooperative(in_hub, contexts):
             assert got == data
         s.write(b"four")
         assert s.recv(10) == b"four"
+    assert ended.wait(5)  # the server's thread saw the end (none is left for later tests)
     assert ticks
     srv.close()
