@@ -20,6 +20,7 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +143,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   int port = argc > 3 ? atoi(argv[3]) : 0;
+  signal(SIGPIPE, SIG_IGN); /* a peer gone mid-write is an error return, as in python3 */
   SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
   if (!ctx || SSL_CTX_use_certificate_chain_file(ctx, argv[1]) != 1 ||
       SSL_CTX_use_PrivateKey_file(ctx, argv[2], SSL_FILETYPE_PEM) != 1) {

@@ -379,16 +379,19 @@ PyObject* install_sslsocket_methods(PyObject*, PyObject* const* args, Py_ssize_t
       g_defs[m].ml_doc = g_docs[m].c_str();
     }
   }
+  // Registered before the first descriptor can be called: until all are
+  // in place, the type is not plain and every call goes to python3's.
+  ClassState* state = st.release();
+  state->cls = reinterpret_cast<PyTypeObject*>(Py_NewRef(args[0]));
+  g_states.push_back(state);
   for (int m = 0; m < kMethods; ++m) {
     PyObject* descriptor = PyDescr_NewMethod(cls, &g_defs[m]);
     if (!descriptor || PyObject_SetAttrString(args[0], kNames[m], descriptor) < 0) {
       Py_XDECREF(descriptor);
       return nullptr;
     }
-    st->ours[m] = descriptor;
+    state->ours[m] = descriptor;
   }
-  st->cls = reinterpret_cast<PyTypeObject*>(Py_NewRef(args[0]));
-  g_states.push_back(st.release());
   Py_RETURN_NONE;
 }
 
