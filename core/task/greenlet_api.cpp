@@ -21,11 +21,33 @@ bool set_parent(PyObject* g, PyObject* parent) {
   return PyGreenlet_SetParent(reinterpret_cast<PyGreenlet*>(g), reinterpret_cast<PyGreenlet*>(parent)) == 0;
 }
 
+namespace {
+
+// greenlet saves the current Python frame as a frame object when it
+// switches away, making one if there is none yet: an allocation inside
+// the switch, which can start a garbage collection, whose finalizers
+// (__del__, weakref callbacks) then run half-way through the switch. One
+// that waits (a lock held elsewhere, a full queue) would switch again from
+// there, which greenlet does not survive. The frame object is made here
+// instead, before the switch begins, where a finalizer may wait as
+// anywhere else.
+void make_frame_object_before_switching() {
+  PyFrameObject* frame = PyThreadState_GetFrame(PyThreadState_Get());
+  if (frame)
+    Py_DECREF(frame);
+  else if (PyErr_Occurred())
+    PyErr_Clear();
+}
+
+}  // namespace
+
 PyRef switch_to(PyObject* g, PyObject* args) {
+  make_frame_object_before_switching();
   return PyRef::steal(PyGreenlet_Switch(reinterpret_cast<PyGreenlet*>(g), args, nullptr));
 }
 
 PyRef throw_into(PyObject* g, PyObject* type, PyObject* value, PyObject* tb) {
+  make_frame_object_before_switching();
   return PyRef::steal(PyGreenlet_Throw(reinterpret_cast<PyGreenlet*>(g), type, value, tb));
 }
 

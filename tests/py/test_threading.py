@@ -199,7 +199,7 @@ def test_queue_variants_with_timeouts(in_hub):
         assert q.get(timeout=2) == 1
         with pytest.raises(queue.Empty):
             q.get(timeout=0.01)
-    assert queue.SimpleQueue is queue._PySimpleQueue
+    assert queue.SimpleQueue.__module__ == "queue" and queue.SimpleQueue is not queue._PySimpleQueue
     bounded = queue.Queue(1)
     bounded.put(1)
     with pytest.raises(queue.Full):
