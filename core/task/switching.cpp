@@ -11,6 +11,8 @@ namespace {
 
 void print_error_with_header(const char* header, PyObject* context) {
   PyObject *type, *value, *tb;
+  if (!PyErr_Occurred())  // a task came back with NULL and no exception: say so, do not crash
+    PyErr_SetString(PyExc_SystemError, "a task came back to the hub with an error but no exception set");
   PyErr_Fetch(&type, &value, &tb);
   PyErr_NormalizeException(&type, &value, &tb);
   if (tb && value) PyException_SetTraceback(value, tb);
